@@ -1,0 +1,1 @@
+"""The catalog: a derived, queryable index of every run's lines (DESIGN.md §4)."""

@@ -1,0 +1,1 @@
+"""Reflex page layouts; they read state and never touch the catalog."""

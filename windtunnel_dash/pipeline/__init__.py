@@ -1,0 +1,1 @@
+"""Files → watcher → tailer → catalog → hub: the live engine (DESIGN.md §4)."""

@@ -1,0 +1,5 @@
+"""Starting point; the pipeline developer replaces this module."""
+
+
+async def engine_lifespan():
+    return None

@@ -1,0 +1,37 @@
+"""Settings read once from the environment, so every module agrees on paths and timings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    runs_dir: Path
+    data_dir: Path
+    db_url: str
+    stall_timeout_s: float
+    heartbeat_s: float
+    demo: bool
+    max_updates_per_s: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        runs_dir = Path(os.environ.get("WINDTUNNEL_RUNS_DIR", "runs")).resolve()
+        data_dir = Path(os.environ.get("WINDTUNNEL_DATA_DIR", ".data")).resolve()
+        db_url = os.environ.get("WINDTUNNEL_DB_URL") or f"sqlite:///{data_dir / 'catalog.db'}"
+        return cls(
+            runs_dir=runs_dir,
+            data_dir=data_dir,
+            db_url=db_url,
+            stall_timeout_s=_env_float("WINDTUNNEL_STALL_TIMEOUT_S", 120.0),
+            heartbeat_s=_env_float("WINDTUNNEL_HEARTBEAT_S", 5.0),
+            demo=os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", ""),
+        )
