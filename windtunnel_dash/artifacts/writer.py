@@ -1,0 +1,205 @@
+"""A run writer any Python runner can use, producing exactly what the reader reads (DESIGN.md §2).
+
+Every record becomes one complete line, appended with a single write and
+flushed, under a lock: a tailer never sees a torn line even when several
+threads or asyncio tasks share the writer. `manifest.json` and
+`summary.json` appear atomically (temp file + rename), so a watcher never
+reads half of one. The summary is computed from the lines this writer wrote,
+with the same status rules as everything else (status.classify).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import layout
+from .records import Assertion, Instance, Manifest, Step, Summary
+from .status import ERROR, PASSED, classify, nearest_rank, pass_rate
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII output: always valid UTF-8
+
+InstanceLike = Instance | Mapping[str, Any]
+StepLike = Step | Mapping[str, Any]
+AssertionLike = Assertion | Mapping[str, Any]
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a Z, as the turbulence runner writes it."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """run_YYYYMMDD_HHMMSS_xxxx: sorts by start time; the suffix keeps same-second runs apart."""
+    now = now or datetime.now(timezone.utc)
+    return f"run_{now:%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write a JSON file so readers see either nothing or all of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _line(record: Any, run_id: str, fill_run_id: bool) -> bytes:
+    data = record if isinstance(record, Mapping) else record.to_dict()
+    if fill_run_id and data.get("run_id") is None:
+        data = {**data, "run_id": run_id}
+    return (_encode(data) + "\n").encode("ascii")
+
+
+class RunWriter:
+    """open → write_instance / write_step / write_assertion / write_batch → finalize.
+
+    Usable as a context manager; leaving the block finalizes, as a cancelled
+    turbulence run also writes its summary.
+    """
+
+    def __init__(
+        self,
+        runs_dir: Path | str,
+        run_id: str | None = None,
+        *,
+        sut_name: str | None = None,
+        scenario_ids: Iterable[str] = (),
+        seed: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        planned: int | None = None,
+        turbulence_version: str | None = None,
+        started_at: datetime | None = None,
+    ) -> None:
+        self.started_at = started_at or datetime.now(timezone.utc)
+        self.run_id = run_id or new_run_id(self.started_at)
+        if not layout.is_safe_run_id(self.run_id):
+            raise ValueError(f"not a usable run id: {self.run_id!r}")
+        self.dir = Path(runs_dir) / self.run_id
+        run_config = dict(config or {})
+        if planned is not None:
+            run_config["instances"] = planned
+        self.manifest = Manifest(
+            run_id=self.run_id,
+            started_at=utc_iso(self.started_at),
+            sut_name=sut_name,
+            scenario_ids=list(scenario_ids),
+            seed=seed,
+            config=run_config,
+            turbulence_version=turbulence_version,
+        )
+        self._lock = threading.Lock()
+        self._files: dict[str, BinaryIO] = {}
+        self._opened_at = 0.0
+        self._counts = {PASSED: 0, "failed": 0, ERROR: 0}
+        self._durations: list[float] = []
+        self._steps = 0
+        self._assertions = 0
+        self.summary: Summary | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def open(self) -> "RunWriter":
+        """Create runs/<run_id>/ (it must not exist yet) with its manifest and empty line files."""
+        self.dir.mkdir(parents=True, exist_ok=False)
+        write_json_atomic(self.dir / layout.MANIFEST, self.manifest.to_dict())
+        self._files = {name: open(self.dir / name, "ab") for name in layout.LINE_FILES}
+        self._opened_at = time.monotonic()
+        return self
+
+    def __enter__(self) -> "RunWriter":
+        return self if self._files else self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.finalize()
+
+    def finalize(self, *, completed_at: datetime | None = None, duration_ms: float | None = None) -> Summary:
+        """Close the line files and write summary.json from what was written (once; later calls return it)."""
+        with self._lock:
+            if self.summary is not None:
+                return self.summary
+            if not self._files:
+                raise RuntimeError("finalize() before open()")
+            for handle in self._files.values():
+                handle.close()
+            if duration_ms is None:
+                duration_ms = round((time.monotonic() - self._opened_at) * 1000.0, 3)
+            self.summary = self._summary(completed_at or datetime.now(timezone.utc), duration_ms)
+        write_json_atomic(self.dir / layout.SUMMARY, self.summary.to_dict())
+        return self.summary
+
+    def _summary(self, completed_at: datetime, duration_ms: float) -> Summary:
+        durations = sorted(self._durations)
+        total = sum(self._counts.values())
+        return Summary(
+            completed_at=utc_iso(completed_at),
+            total_instances=total,
+            pass_count=self._counts[PASSED],
+            fail_count=self._counts["failed"],
+            error_count=self._counts[ERROR],
+            pass_rate=pass_rate(self._counts[PASSED], total),
+            duration_ms=duration_ms,
+            p50_latency_ms=nearest_rank(durations, 50),
+            p95_latency_ms=nearest_rank(durations, 95),
+            p99_latency_ms=nearest_rank(durations, 99),
+            extra={"run_id": self.run_id, "total_steps": self._steps, "total_assertions": self._assertions},
+        )
+
+    # -- lines -----------------------------------------------------------------
+
+    def write_instance(self, instance: InstanceLike) -> None:
+        self.write_batch(instances=(instance,))
+
+    def write_step(self, step: StepLike) -> None:
+        self.write_batch(steps=(step,))
+
+    def write_assertion(self, assertion: AssertionLike) -> None:
+        self.write_batch(assertions=(assertion,))
+
+    def write_batch(
+        self,
+        *,
+        instances: Iterable[InstanceLike] = (),
+        steps: Iterable[StepLike] = (),
+        assertions: Iterable[AssertionLike] = (),
+    ) -> None:
+        """Append many records, one write per file; steps and assertions land before instances.
+
+        That order is what lets a reader see an instance's steps while it is
+        still in flight, and never an instance whose steps are still missing.
+        """
+        run_id = self.run_id
+        step_lines = [_line(s, run_id, True) for s in steps]
+        assertion_lines = [_line(a, run_id, False) for a in assertions]
+        instance_lines: list[bytes] = []
+        outcomes: list[tuple[str, float | None]] = []
+        for inst in instances:
+            instance_lines.append(_line(inst, run_id, True))
+            # Classify what a reader will read back, so the summary agrees with the lines.
+            record = Instance.from_dict(inst) if isinstance(inst, Mapping) else inst
+            outcomes.append((classify(record.passed, record.error), record.duration_ms))
+        with self._lock:
+            if self.summary is not None or not self._files:
+                raise RuntimeError(f"run {run_id} is not open for writing")
+            self._append(layout.STEPS, step_lines)
+            self._append(layout.ASSERTIONS, assertion_lines)
+            self._append(layout.INSTANCES, instance_lines)
+            self._steps += len(step_lines)
+            self._assertions += len(assertion_lines)
+            for status, duration in outcomes:
+                self._counts[status] += 1
+                if duration is not None:
+                    self._durations.append(duration)
+
+    def _append(self, name: str, lines: list[bytes]) -> None:
+        if lines:
+            handle = self._files[name]
+            handle.write(b"".join(lines))
+            handle.flush()
