@@ -1,0 +1,82 @@
+"""Client-side liveness: the connection indicator and durations that tick without the server.
+
+Ticking happens in the browser under ONE pooled moment timer per provider, so
+a table of running runs costs no server traffic per second. While the Reflex
+socket is down the pool is parked and the ticking text greys out: the page
+never shows progress it has not been told about.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
+
+from windtunnel_dash.components.format import DURATION_FORMAT
+from windtunnel_dash.components.status import pill
+
+TICK_MS = 1000
+# react-moment's pool has no pause: interval 0 would spin, so offline it waits
+# setInterval's longest delay (~24.8 days) and resumes when the interval changes back.
+_PARKED_MS = 2**31 - 1
+# Hover text for relative times: local wall clock with its UTC offset.
+ABSOLUTE_TIME_FORMAT = "ddd D MMM YYYY, HH:mm:ss [UTC]Z"
+
+
+def offline_class(extra: str = "") -> rx.Var[str]:
+    """`extra` plus `wt-offline` while disconnected; greys every `.wt-ticking` inside."""
+    return rx.cond(has_connection_errors, f"{extra} wt-offline".strip(), extra)
+
+
+def tick_provider(*children: rx.Component, **props) -> rx.Component:
+    """One shared 1 s timer for every moment inside (relative times and ticking durations)."""
+    return rx.moment_provider(
+        *children,
+        pool=True,
+        interval=rx.cond(has_connection_errors, _PARKED_MS, TICK_MS),
+        **props,
+    )
+
+
+def ticking_duration(started_iso: rx.Var[str] | str) -> rx.Component:
+    """Elapsed time since `started_iso` (ISO UTC), formatted like `format.format_duration`."""
+    return rx.moment(
+        date=started_iso,
+        duration_from_now=True,
+        format=DURATION_FORMAT,
+        trim="large",
+        class_name="wt-ticking",
+    )
+
+
+def relative_time(iso: rx.Var[str] | str) -> rx.Component:
+    """'3 minutes ago', with the absolute local time on hover."""
+    return rx.moment(
+        date=iso,
+        from_now=True,
+        with_title=True,
+        title_format=ABSOLUTE_TIME_FORMAT,
+        class_name="wt-ticking",
+    )
+
+
+def connection_indicator() -> rx.Component:
+    """'Live' while the Reflex socket is up; 'Offline' and a reconnect button while it is down."""
+    return rx.cond(
+        has_connection_errors,
+        rx.hstack(
+            pill(rx.icon("wifi-off", size=12), "Offline — reconnecting", "red", connection="offline"),
+            rx.button(
+                rx.icon("refresh-cw", size=12),
+                "Reconnect now",
+                size="1",
+                variant="soft",
+                color_scheme="gray",
+                # No Python API reconnects the socket; Reflex's event loop exposes it as `socket`
+                # to call_script (REFLEX_NOTES §4), and any user event also retries the connection.
+                on_click=rx.call_script("socket.reconnect && socket.reconnect()"),
+            ),
+            spacing="2",
+            align="center",
+        ),
+        pill(rx.box(class_name="wt-live-dot"), "Live", "green", connection="live"),
+    )

@@ -1,0 +1,63 @@
+"""How a run status and a pass rate look, defined once for every page.
+
+Both take Vars (state fields or foreach items) so the list and the detail page
+render the same run the same way. Colours come from `assets/dash.css`
+(`wt-` classes keyed by data attributes), which follow the light/dark theme.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+_BADGE_ICON_SIZE = 12
+
+
+def pill(icon: rx.Component, label: str, color: str, **data: str) -> rx.Component:
+    """A rounded soft badge with a leading icon; `data` become data-* attributes for tests and CSS."""
+    return rx.badge(
+        icon,
+        label,
+        color_scheme=color,
+        variant="soft",
+        radius="full",
+        class_name="wt-pill",
+        custom_attrs={f"data-{key}": value for key, value in data.items()},
+    )
+
+
+def _badge(label: str, status: str, color: str, icon: rx.Component) -> rx.Component:
+    return pill(icon, label, color, status=status)
+
+
+def status_badge(status: rx.Var[str] | str) -> rx.Component:
+    """Running and Failing spin (the run is still writing); the rest are settled states."""
+    return rx.match(
+        status,
+        ("running", _badge("Running", "running", "blue", rx.spinner(size="1"))),
+        ("failing", _badge("Failing", "failing", "orange", rx.spinner(size="1"))),
+        ("complete", _badge("Complete", "complete", "green", rx.icon("circle-check", size=_BADGE_ICON_SIZE))),
+        ("stalled", _badge("Stalled", "stalled", "amber", rx.icon("circle-pause", size=_BADGE_ICON_SIZE))),
+        ("error", _badge("Error", "error", "red", rx.icon("triangle-alert", size=_BADGE_ICON_SIZE))),
+        _badge("Unknown", "unknown", "gray", rx.icon("circle-help", size=_BADGE_ICON_SIZE)),
+    )
+
+
+def meter_bar(percent: rx.Var[float] | float, tone: rx.Var[str] | str = "accent") -> rx.Component:
+    """A thin horizontal bar, `percent` (0–100) filled; width changes animate in CSS."""
+    return rx.box(
+        rx.box(class_name="wt-bar-fill", style={"width": f"{percent}%"}),
+        class_name="wt-bar",
+        custom_attrs={"data-tone": tone},
+    )
+
+
+def pass_rate_meter(
+    text: rx.Var[str] | str, tone: rx.Var[str] | str, percent: rx.Var[float] | float
+) -> rx.Component:
+    """The pass rate as coloured text over a small bar (tone from `format.pass_rate_tone`)."""
+    return rx.box(
+        rx.text(text, class_name="wt-rate-text"),
+        meter_bar(percent, tone),
+        class_name="wt-rate",
+        custom_attrs={"data-tone": tone},
+    )
