@@ -1,9 +1,14 @@
+"""Reflex configuration: offline, quiet, and explicit about plugins so start-up prints no deprecation warnings."""
+
 import reflex as rx
 
 config = rx.Config(
     app_name="windtunnel_dash",
     telemetry_enabled=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    # Radix explicitly (implicit enablement is deprecated); appearance "inherit" plus
+    # default_color_mode "system" make dark mode follow the operating system.
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="inherit", accent_color="blue"))],
+    default_color_mode="system",
     disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,
 )

@@ -1,0 +1,57 @@
+# Two commands: `make run` serves the dashboard, `make test` runs every test.
+# Both do their own set-up on a fresh machine and skip what is already done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+REQUIREMENTS_STAMP := $(VENV)/.requirements-installed
+BUN_VERSION := 1.4.4
+BUN := tools/node_modules/.bin/bun
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+HOST ?= 127.0.0.1
+PORT ?= 3000
+WINDTUNNEL_RUNS_DIR ?= runs
+DEMO ?= 1
+export HOST PORT WINDTUNNEL_RUNS_DIR DEMO
+
+# Per-test limits; the first e2e test also pays for the server's first build.
+PYTEST := $(PY) -m pytest -q -ra
+UNIT_TIMEOUT := 120
+E2E_TIMEOUT := 600
+
+.PHONY: run test setup browser
+
+run: setup
+	$(PY) scripts/serve.py
+
+# pytest exits 5 when a tier collected no tests: say so instead of failing.
+define pytest_tier
+	$(PYTEST) --timeout=$(2) $(1) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; echo "(no tests collected in $(1))"; }
+endef
+
+test: setup browser
+	$(call pytest_tier,tests --ignore=tests/e2e,$(UNIT_TIMEOUT))
+	$(call pytest_tier,tests/e2e,$(E2E_TIMEOUT))
+
+setup: $(REQUIREMENTS_STAMP) $(BUN)
+
+$(REQUIREMENTS_STAMP): requirements.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(BUN):
+	npm install --prefix tools --save-exact --no-audit --no-fund bun@$(BUN_VERSION)
+
+# WINDTUNNEL_DASH_BROWSER names a browser executable, or "playwright" for Playwright's own Chromium;
+# unset, the tests use Debian's /usr/bin/chromium, installed here when missing.
+browser:
+	if [ "$${WINDTUNNEL_DASH_BROWSER:-}" = playwright ]; then \
+		$(PY) -m playwright install chromium; \
+	elif [ -z "$${WINDTUNNEL_DASH_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then \
+		$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; \
+	fi

@@ -1,0 +1,140 @@
+"""Serve the dashboard in prod mode on one port; `make run` and the e2e harness both start the app through here.
+
+Why not plain `reflex run --env prod`: it re-compiles the app and re-runs the Vite export on every start
+(reflex/reflex.py `_run_prod` -> `build.setup_frontend_prod`), which is most of a restart. `--backend-only`
+is no substitute: it never mounts the compiled frontend (`exec.run_backend_prod(...,
+mount_frontend_compiled_app=False)`), so pages would 404. So this runs Reflex's own `run` command and,
+when the stamp left by the last successful build matches the current sources, Reflex version and PORT,
+turns the compile and export steps into no-ops. PORT is part of the key because a prod bundle bakes the
+socket URL in (REFLEX_NOTES §9): a different PORT rebuilds.
+
+Environment: HOST (default 127.0.0.1), PORT (default 3000), plus everything Settings.from_env() reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterator, MutableMapping
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAMP_NAME = "windtunnel_build.json"
+# Inputs of the compiled frontend; assets/external holds symlinks Reflex derives at compile time.
+BUILD_INPUTS = ("rxconfig.py", "windtunnel_dash", "assets", "reflex.lock")
+DERIVED = ("assets/external",)
+# Settings that change what the bundle contains besides the sources.
+BUNDLE_ENV = (
+    "REFLEX_API_URL",
+    "REFLEX_DEPLOY_URL",
+    "REFLEX_FRONTEND_PATH",
+    "REFLEX_BACKEND_PATH",
+    "REFLEX_TRANSPORT",
+    "VITE_MINIFY",
+)
+
+
+def apply_defaults(env: MutableMapping[str, str]) -> None:
+    """Offline, quiet Reflex using the project's own bun (REFLEX_NOTES §8); explicit settings win."""
+    bun_bin = str(ROOT / "tools" / "node_modules" / ".bin")
+    if bun_bin not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = bun_bin + os.pathsep + env.get("PATH", "")
+    env.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
+    env.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
+    env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+    # A fixed registry skips Reflex's latency probe of two public registries.
+    env.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/")
+    # Granian even if uvicorn and gunicorn both get installed (REFLEX_NOTES §8).
+    env.setdefault("REFLEX_USE_GRANIAN", "1")
+
+
+def web_dir(env: MutableMapping[str, str] = os.environ) -> Path:
+    return ROOT / env.get("REFLEX_WEB_WORKDIR", ".web")
+
+
+def _input_files() -> Iterator[Path]:
+    for name in BUILD_INPUTS:
+        path = ROOT / name
+        candidates = [path] if path.is_file() else sorted(path.rglob("*"))
+        for file in candidates:
+            rel = file.relative_to(ROOT).as_posix()
+            if file.is_file() and "__pycache__" not in file.parts and not rel.startswith(DERIVED):
+                yield file
+
+
+def fingerprint(port: int, env: MutableMapping[str, str] = os.environ) -> str:
+    """A digest of everything the frontend build depends on."""
+    digest = hashlib.sha256()
+    versions = sorted(
+        f"{d.metadata['Name']}=={d.version}"
+        for d in metadata.distributions()
+        if d.metadata["Name"].lower().replace("_", "-").startswith("reflex")
+    )
+    digest.update(json.dumps([port, versions, [env.get(k, "") for k in BUNDLE_ENV]]).encode())
+    for file in _input_files():
+        digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_stamp(web: Path) -> dict:
+    try:
+        return json.loads((web / STAMP_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def build_is_current(web: Path, port: int) -> bool:
+    return (
+        read_stamp(web).get("fingerprint") == fingerprint(port)
+        and (web / "build" / "client" / "index.html").is_file()
+    )
+
+
+def _reuse_build() -> None:
+    """Make Reflex's compile and export steps no-ops: the existing build in the web dir is served."""
+    import reflex.reflex as reflex_cli
+    from reflex.utils import build
+
+    reflex_cli._compile_app = lambda **_: None
+    build.setup_frontend_prod = lambda _root: None
+
+
+def _stamp_after_build(web: Path, port: int) -> None:
+    """Record the inputs once Reflex's build succeeded (it may sync reflex.lock/ while building)."""
+    from reflex.utils import build
+
+    original = build.setup_frontend_prod
+
+    def setup_and_stamp(root: Path) -> None:
+        (web / STAMP_NAME).unlink(missing_ok=True)
+        original(root)
+        (web / STAMP_NAME).write_text(json.dumps({"fingerprint": fingerprint(port), "port": port}))
+
+    build.setup_frontend_prod = setup_and_stamp
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    apply_defaults(os.environ)
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = int(os.environ.get("PORT") or 3000)
+    web = web_dir()
+    if build_is_current(web, port):
+        print(f"Reusing the frontend build in {web.name} (sources and PORT unchanged).", flush=True)
+        _reuse_build()
+    else:
+        _stamp_after_build(web, port)
+
+    from reflex.reflex import cli
+
+    args = ["run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]
+    cli([*args, "--backend-host", host], prog_name="reflex")
+
+
+if __name__ == "__main__":
+    main()
