@@ -1,0 +1,54 @@
+"""Command line: `python -m windtunnel_dash simulate ...` writes live simulated runs into a runs root."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .simulator import SimConfig, run_repeatedly, scenario_names, step_range
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m windtunnel_dash")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sim = commands.add_parser("simulate", help="write simulated windtunnel runs, live")
+    defaults = SimConfig()
+    sim.add_argument("--runs-dir", type=Path, default=Path("runs"), help="runs root (default: ./runs)")
+    sim.add_argument("--run-id", help="run id (default: run_YYYYMMDD_HHMMSS_xxxx)")
+    sim.add_argument("--instances", type=int, default=defaults.instances, help="instances per run")
+    sim.add_argument("--rate", type=float, default=defaults.rate, help="instances started per second")
+    sim.add_argument("--concurrency", type=int, default=None,
+                     help="most instances in flight at once (default: no limit; the rate paces starts)")
+    sim.add_argument("--fail-rate", type=float, default=defaults.fail_rate, help="share of failed instances")
+    sim.add_argument("--error-rate", type=float, default=defaults.error_rate, help="share of errored instances")
+    sim.add_argument("--scenarios", type=scenario_names, default=defaults.scenarios,
+                     help="a count (stock names) or a comma list of names")
+    sim.add_argument("--steps", type=step_range, default=defaults.steps, help="steps per instance, e.g. 3-6")
+    sim.add_argument("--seed", type=int, help="same seed, same content (default: random, recorded in the manifest)")
+    sim.add_argument("--repeat", action="store_true", help="start a new run after each finishes, until interrupted")
+    sim.add_argument("--no-pace", dest="pace", action="store_false", help="write as fast as possible")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = SimConfig(instances=args.instances, rate=args.rate, concurrency=args.concurrency,
+                           fail_rate=args.fail_rate, error_rate=args.error_rate, scenarios=args.scenarios,
+                           steps=args.steps, seed=args.seed)
+    except ValueError as exc:
+        print(f"simulate: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    # A stopped run is finalized with what it wrote, as a cancelled runner would be.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    for run_id, summary in run_repeatedly(args.runs_dir, config, run_id=args.run_id, repeat=args.repeat,
+                                          stop_event=stop, pace=args.pace):
+        print(f"{run_id}: {summary.total_instances} instances, {summary.pass_count} passed, "
+              f"{summary.fail_count} failed, {summary.error_count} errors ({summary.pass_rate}%)", flush=True)
+    return 0
