@@ -1,1 +1,5 @@
 """The catalog: a derived, queryable index of every run's lines (DESIGN.md §4)."""
+
+from .store import Catalog, RunChanges
+
+__all__ = ["Catalog", "RunChanges"]

@@ -1,5 +1,168 @@
-"""Starting point; the pipeline developer replaces this module."""
+"""The engine: watcher → tailers → catalog → hub, one per process (DESIGN.md §1, §4).
+
+All ingest runs on one dedicated thread, so SQLite sees a single writer and
+the event loop never blocks on file or database work. File events mark runs
+dirty; a loop drains the dirty set through that thread and publishes each
+committed change to the hub. A sweep every `sweep_s` catches what events
+cannot: directories that appeared before the watch, runs going stalled, runs
+deleted from disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from windtunnel_dash.artifacts import layout
+from windtunnel_dash.settings import Settings
+
+from ..catalog import Catalog
+from ..catalog.writes import delete_run
+from .hub import Hub
+from .tailer import RunTailer, TailResult
+from .watcher import watch_runs
+
+log = logging.getLogger(__name__)
 
 
-async def engine_lifespan():
-    return None
+class Engine:
+    def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
+        self.settings = settings
+        self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
+        self.sweep_s = sweep_s
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
+        self._tailers: dict[str, RunTailer] = {}  # touched only on the ingest thread
+        self._known: set[str] = set()  # runs the catalog holds (loop side)
+        self._stalled: set[str] = set()
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+
+    @property
+    def root(self) -> Path:
+        return self.settings.runs_dir
+
+    # -- ingest (one thread) -------------------------------------------------------------------------
+
+    def _poll(self, run_id: str) -> TailResult | None:
+        """On the ingest thread: bring one run's rows up to its files; None when it is not a run."""
+        tailer = self._tailers.get(run_id)
+        if tailer is None:
+            path = layout.run_dir(self.root, run_id)
+            if path is None:
+                if run_id in self._known or not (self.root / run_id).exists():
+                    delete_run(self.catalog.engine, run_id)
+                    return TailResult(changed=True, gone=True)
+                return None
+            tailer = self._tailers[run_id] = RunTailer(run_id, path, self.catalog.engine)
+        result = tailer.poll()
+        if result.gone:
+            del self._tailers[run_id]
+            delete_run(self.catalog.engine, run_id)
+        return result
+
+    async def ingest(self, run_id: str) -> TailResult | None:
+        """Poll one run on the ingest thread and tell the hub what changed."""
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._executor, self._poll, run_id)
+        except Exception:  # one broken run must not stop the others
+            log.exception("ingesting run %s failed", run_id)
+            return None
+        if result is None:
+            return None
+        if result.gone:
+            if run_id in self._known:
+                self._known.discard(run_id)
+                self._stalled.discard(run_id)
+                self.hub.forget(run_id)
+        elif result.changed or run_id not in self._known:
+            self._known.add(run_id)
+            self.hub.publish(run_id, result.head)
+        return result
+
+    def mark_dirty(self, run_ids: set[str]) -> None:
+        self._dirty |= {r for r in run_ids if layout.is_safe_run_id(r)}
+        self._wake.set()
+
+    async def _drain(self) -> None:
+        while True:
+            self._wake.clear()
+            while self._dirty:
+                await self.ingest(self._dirty.pop())
+            await self._wake.wait()
+
+    # -- discovery -----------------------------------------------------------------------------------
+
+    def _dirs_on_disk(self) -> set[str]:
+        try:
+            with os.scandir(self.root) as entries:
+                return {e.name for e in entries if e.is_dir() and layout.is_safe_run_id(e.name)}
+        except OSError:
+            return set()
+
+    async def ensure_run(self, run_id: str) -> bool:
+        """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (DESIGN §4)."""
+        if not layout.is_safe_run_id(run_id):
+            return False
+        if run_id in self._known:
+            return True
+        if await asyncio.to_thread(layout.run_dir, self.root, run_id) is None:
+            return False
+        await self.ingest(run_id)
+        return run_id in self._known
+
+    async def _sweep(self) -> None:
+        """Catch what file events miss: new or vanished directories, and runs turning stalled."""
+        on_disk = await asyncio.to_thread(self._dirs_on_disk)
+        self.mark_dirty((on_disk - self._known) | (self._known - on_disk))
+        now, stall = time.time(), self.settings.stall_timeout_s
+        for run_id in list(self._known):
+            tailer = self._tailers.get(run_id)
+            if tailer is None or tailer.complete:
+                continue
+            stalled = now - tailer.last_modified > stall
+            if stalled != (run_id in self._stalled):
+                (self._stalled.add if stalled else self._stalled.discard)(run_id)
+                self.hub.publish(run_id)
+
+    async def run(self) -> None:
+        """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
+        self._known = await asyncio.to_thread(self.catalog.run_ids)
+        watcher = asyncio.create_task(watch_runs(self.root, self.mark_dirty), name="windtunnel-watcher")
+        drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
+        self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
+        try:
+            while True:
+                await self._sweep()
+                await asyncio.sleep(self.sweep_s)
+        finally:
+            watcher.cancel()
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(watcher, drain, return_exceptions=True)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.catalog.engine.dispose()
+
+
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    """The process's engine, built from the environment on first use."""
+    global _engine
+    if _engine is None:
+        _engine = Engine(Settings.from_env())
+    return _engine
+
+
+async def engine_lifespan() -> None:
+    """Reflex lifespan task: runs the engine until the app shuts down (cancellation)."""
+    await get_engine().run()

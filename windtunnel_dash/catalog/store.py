@@ -1,0 +1,342 @@
+"""Catalog queries: what the pages, the API and the hub ask, answered from indexed tables.
+
+Methods are synchronous and thread-safe (a pooled connection per call); async
+callers use `await asyncio.to_thread(...)`. Run-level numbers come from the
+run's row (kept current by the tailer), so none of them scans a run's instances.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, Integer, cast, func, select
+
+from windtunnel_dash.artifacts.reader import parse_line
+from windtunnel_dash.artifacts.records import Assertion, Instance, Step
+from windtunnel_dash.artifacts.status import ERROR, FAILED, INSTANCE_STATUSES, PASSED, pass_rate, run_status
+
+from .aggregate import scenarios_from_json
+from .database import make_engine
+from .rows import (
+    AssertionRow,
+    InstanceDetail,
+    InstanceRow,
+    LatencyBucket,
+    RunRow,
+    Stats,
+    StepDetail,
+    StepEvent,
+    TimelineBucket,
+)
+from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS
+
+RUN_SORTS = {
+    "-started": (RUNS.c.start_key.desc(), RUNS.c.run_id.desc()),
+    "started": (RUNS.c.start_key, RUNS.c.run_id),
+    "-passRate": (RUNS.c.pass_rate.desc(), RUNS.c.run_id),
+    "passRate": (RUNS.c.pass_rate, RUNS.c.run_id),
+    "-duration": (RUNS.c.duration_ms.is_(None), RUNS.c.duration_ms.desc(), RUNS.c.run_id),
+    "duration": (RUNS.c.duration_ms.is_(None), RUNS.c.duration_ms, RUNS.c.run_id),
+}
+_I = INSTANCES.c
+INSTANCE_SORTS = {
+    "seq": (_I.seq,),
+    "-seq": (_I.seq.desc(),),
+    "durationMs": (_I.dur_asc, _I.seq),
+    "-durationMs": (_I.dur_desc, _I.seq),
+    "status": (_I.status_rank, _I.seq),
+}
+INSTANCE_COLUMNS = (
+    _I.seq, _I.instance_id, _I.correlation_id, _I.scenario_id, _I.passed, _I.duration_ms, _I.status, _I.error,
+    _I.completed_at, _I.started_at,
+)
+_S = STEPS.c
+STEP_EVENT_COLUMNS = (
+    _S.step_seq, _S.instance_id, _S.correlation_id, _S.step_index, _S.step_name, _S.step_type, _S.ok, _S.latency_ms,
+)
+MAX_PAGE = 500
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanges:
+    """A consistent read for a hub subscriber: the run now, and what came after its cursors."""
+
+    run: RunRow
+    head: int
+    step_head: int
+    generation: int
+    complete: bool
+    instances: list[InstanceRow]
+    steps: list[StepEvent]
+
+
+def _instance_row(r: Any) -> InstanceRow:
+    return InstanceRow(
+        seq=r.seq, instance_id=r.instance_id, correlation_id=r.correlation_id, scenario_id=r.scenario_id,
+        passed=r.passed, duration_ms=r.duration_ms, status=r.status, error=r.error,
+        completed_at=r.completed_at, started_at=r.started_at,
+    )
+
+
+def _contains(column: Any, q: str) -> Any:
+    return func.lower(column).contains(q.lower(), autoescape=True)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class Catalog:
+    def __init__(self, db_url: str, *, stall_timeout_s: float = 120.0) -> None:
+        self.engine: Engine = make_engine(db_url)
+        self.stall_timeout_s = stall_timeout_s
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()  # (query, run, generation, head, arg) → answer
+        self._cache_lock = threading.Lock()
+
+    # -- runs ----------------------------------------------------------------------------------------
+
+    def _run_row(self, r: Any, now: float, *, detail: bool = False) -> RunRow:
+        stalled = not r.complete and r.last_modified > 0 and now - r.last_modified > self.stall_timeout_s
+        status = run_status(
+            complete=r.complete, manifest_error=r.manifest_error is not None, stalled=stalled,
+            failures=r.failed + r.errors,
+        )
+        return RunRow(
+            run_id=r.run_id, sut_name=r.sut_name, scenario_ids=json.loads(r.scenario_ids),
+            started_at=r.started_at, completed_at=r.completed_at, status=status, planned=r.planned,
+            stats=self._stats(r), unreadable_lines=r.unreadable, duration_ms=r.duration_ms,
+            status_reason=r.manifest_error, config=json.loads(r.config) if detail else {},
+            scenarios=scenarios_from_json(r.scenarios) if detail else [],
+        )
+
+    @staticmethod
+    def _stats(r: Any) -> Stats:
+        return Stats(
+            total=r.total, passed=r.passed, failed=r.failed, errors=r.errors, pass_rate=r.pass_rate,
+            planned=r.planned, p50_ms=r.p50_ms, p95_ms=r.p95_ms, p99_ms=r.p99_ms,
+        )
+
+    def _run_record(self, conn: Any, run_id: str) -> Any:
+        return conn.execute(select(RUNS).where(RUNS.c.run_id == run_id)).first()
+
+    def list_runs(self, *, limit: int = 100, offset: int = 0, sort: str = "-started", q: str = "") -> tuple[list[RunRow], int]:
+        order = RUN_SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}")
+        where = []
+        if q:
+            where.append(_contains(RUNS.c.run_id, q) | _contains(func.coalesce(RUNS.c.sut_name, ""), q))
+        now = time.time()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(RUNS).where(*where).order_by(*order).limit(max(0, limit)).offset(max(0, offset))
+            ).all()
+            total = conn.execute(select(func.count()).select_from(RUNS).where(*where)).scalar_one()
+        return [self._run_row(r, now) for r in rows], total
+
+    def run_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(RUNS.c.run_id)).scalars())
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        with self.engine.connect() as conn:
+            r = self._run_record(conn, run_id)
+        return self._run_row(r, time.time(), detail=True) if r else None
+
+    def run_stats(self, run_id: str) -> Stats:
+        with self.engine.connect() as conn:
+            r = self._run_record(conn, run_id)
+        return self._stats(r) if r else Stats()
+
+    def status_counts(self, run_id: str, q: str = "") -> Stats:
+        """Counts per status of the instances matching `q` (the filter bar's numbers)."""
+        if not q:
+            stats = self.run_stats(run_id)
+            return Stats(stats.total, stats.passed, stats.failed, stats.errors, stats.pass_rate, stats.planned)
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(
+                select(_I.status, func.count()).where(_I.run_id == run_id, self._q_filter(q)).group_by(_I.status)
+            ).all())
+        passed, failed, errors = counts.get(PASSED, 0), counts.get(FAILED, 0), counts.get(ERROR, 0)
+        total = passed + failed + errors
+        return Stats(total, passed, failed, errors, pass_rate(passed, total))
+
+    # -- instances -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _q_filter(q: str) -> Any:
+        return _contains(_I.instance_id, q) | _contains(func.coalesce(_I.correlation_id, ""), q)
+
+    def list_instances(
+        self, run_id: str, *, status: str | None = None, sort: str = "-seq", page: int = 1, limit: int = 50, q: str = ""
+    ) -> tuple[list[InstanceRow], int]:
+        order = INSTANCE_SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}")
+        if status is not None and status not in INSTANCE_STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        if page < 1:
+            raise ValueError("page must be 1 or more")
+        limit = max(0, min(limit, MAX_PAGE))
+        where = [_I.run_id == run_id]
+        if status:
+            where.append(_I.status == status)
+        if q:
+            where.append(self._q_filter(q))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*INSTANCE_COLUMNS).where(*where).order_by(*order).limit(limit).offset((page - 1) * limit)
+            ).all()
+            if q:
+                total = conn.execute(select(func.count()).select_from(INSTANCES).where(*where)).scalar_one()
+            else:
+                r = self._run_record(conn, run_id)
+                total = 0 if r is None else {None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}[status]
+        return [_instance_row(r) for r in rows], total
+
+    def instances_after(self, run_id: str, seq: int, limit: int = 5000) -> list[InstanceRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.seq > seq).order_by(_I.seq).limit(limit)
+            ).all()
+        return [_instance_row(r) for r in rows]
+
+    def steps_after(self, run_id: str, step_seq: int, limit: int = 5000) -> list[StepEvent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*STEP_EVENT_COLUMNS).where(_S.run_id == run_id, _S.step_seq > step_seq)
+                .order_by(_S.step_seq).limit(limit)
+            ).all()
+        return [StepEvent(*r) for r in rows]
+
+    def latest_failures(self, run_id: str, limit: int = 10) -> list[InstanceRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.status.in_((FAILED, ERROR)))
+                .order_by(_I.seq.desc()).limit(limit)
+            ).all()
+        return [_instance_row(r) for r in rows]
+
+    def get_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(*INSTANCE_COLUMNS, _I.raw).where(_I.run_id == run_id, _I.instance_id == instance_id)
+                .order_by(_I.seq).limit(1)
+            ).first()
+            if r is None:
+                return None
+            step_rows = conn.execute(
+                select(_S.step_index, _S.raw).where(_S.run_id == run_id, _S.instance_id == instance_id)
+                .order_by(_S.step_seq)
+            ).all()
+            assertion_raws = conn.execute(
+                select(ASSERTIONS.c.raw).where(ASSERTIONS.c.run_id == run_id, ASSERTIONS.c.instance_id == instance_id)
+                .order_by(ASSERTIONS.c.assertion_seq)
+            ).scalars().all()
+        by_step: dict[int | None, list[AssertionRow]] = {}
+        for raw in assertion_raws:
+            a = Assertion.from_dict(parse_line(raw) or {})
+            by_step.setdefault(a.step_index, []).append(
+                AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
+            )
+        steps = []
+        for step_index, raw in step_rows:
+            s = Step.from_dict(parse_line(raw) or {})
+            steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
+                                    by_step.pop(step_index, [])))
+        for step_index, orphans in by_step.items():  # assertions naming no step we have: still shown
+            steps.append(StepDetail(-1 if step_index is None else step_index, None, None, None, {}, orphans))
+        entry = Instance.from_dict(parse_line(r.raw) or {}).entry_data
+        return InstanceDetail(instance=_instance_row(r), entry_data=entry, steps=steps)
+
+    # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------
+
+    def _cached(self, key: tuple, compute: Any) -> Any:
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def _run_version(self, run_id: str) -> tuple[int, int] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(RUNS.c.generation, RUNS.c.head).where(RUNS.c.run_id == run_id)).first()
+        return None if r is None else (r.generation, r.head)
+
+    def timeline(self, run_id: str, buckets: int = 60) -> list[TimelineBucket]:
+        version = self._run_version(run_id)
+        if version is None or buckets < 1:
+            return []
+        return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, buckets))
+
+    def _timeline(self, run_id: str, buckets: int) -> list[TimelineBucket]:
+        where = (_I.run_id == run_id, _I.completed_ts.is_not(None))
+        with self.engine.connect() as conn:
+            low, high = conn.execute(select(func.min(_I.completed_ts), func.max(_I.completed_ts)).where(*where)).one()
+            if low is None:
+                return []
+            width = (high - low) / buckets or 1.0
+            bucket = cast((_I.completed_ts - low) / width, Integer)
+            counts = conn.execute(select(bucket, _I.status, func.count()).where(*where).group_by(bucket, _I.status)).all()
+        grid = [[0, 0, 0] for _ in range(buckets)]
+        column = {PASSED: 0, FAILED: 1, ERROR: 2}
+        for b, status, n in counts:
+            grid[min(max(int(b), 0), buckets - 1)][column[status]] += n
+        return [TimelineBucket(_iso(low + i * width), *cells) for i, cells in enumerate(grid)]
+
+    def latency_histogram(self, run_id: str, buckets: int = 20) -> list[LatencyBucket]:
+        version = self._run_version(run_id)
+        if version is None or buckets < 1:
+            return []
+        return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, buckets))
+
+    def _histogram(self, run_id: str, buckets: int) -> list[LatencyBucket]:
+        where = (_I.run_id == run_id, _I.duration_ms.is_not(None))
+        with self.engine.connect() as conn:
+            low, high = conn.execute(select(func.min(_I.duration_ms), func.max(_I.duration_ms)).where(*where)).one()
+            if low is None:
+                return []
+            width = (high - low) / buckets or 1.0
+            bucket = cast((_I.duration_ms - low) / width, Integer)
+            counts = conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all()
+        grid = [0] * buckets
+        for b, n in counts:
+            grid[min(max(int(b), 0), buckets - 1)] += n
+        return [LatencyBucket(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(grid)]
+
+    # -- the hub's read ------------------------------------------------------------------------------
+
+    def changes_since(self, run_id: str, seq: int, step_seq: int | None, limit: int = 5000) -> RunChanges | None:
+        """The run and its instances after `seq` (and steps after `step_seq` unless None), up to its head.
+
+        The run row is read first: its head and `complete` were committed together, so
+        "complete and nothing left after the cursor" means the final drain was delivered.
+        """
+        with self.engine.connect() as conn:
+            r = self._run_record(conn, run_id)
+            if r is None:
+                return None
+            instances = conn.execute(
+                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.seq > seq, _I.seq <= r.head)
+                .order_by(_I.seq).limit(limit)
+            ).all() if r.head > seq else []
+            steps = conn.execute(
+                select(*STEP_EVENT_COLUMNS).where(_S.run_id == run_id, _S.step_seq > step_seq, _S.step_seq <= r.step_head)
+                .order_by(_S.step_seq).limit(limit)
+            ).all() if step_seq is not None and r.step_head > step_seq else []
+        return RunChanges(
+            run=self._run_row(r, time.time()), head=r.head, step_head=r.step_head, generation=r.generation,
+            complete=r.complete, instances=[_instance_row(i) for i in instances], steps=[StepEvent(*s) for s in steps],
+        )

@@ -1,0 +1,128 @@
+"""The catalog's tables (sqlmodel), indexed for exactly the queries the pages and the API make.
+
+Per-line rows keep the raw line (`raw`) so detail views re-read the full record
+without the ingest path having to re-serialise bodies; the columns beside it
+are what lists filter and sort on. `(run_id, seq)` is the primary key of every
+line table, which makes ingest idempotent (DESIGN.md §7).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class RunTable(SQLModel, table=True):
+    """One run: its manifest, status inputs and running aggregates (one row read answers `run_stats`)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_start", "start_key", "run_id"),
+        Index("ix_runs_pass_rate", "pass_rate", "run_id"),
+        Index("ix_runs_duration", "duration_ms", "run_id"),
+    )
+
+    run_id: str = Field(primary_key=True)
+    sut_name: str | None = None
+    scenario_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    started_at: str | None = None
+    start_key: str = ""  # started_at, else when the directory was first seen: sortable ISO text
+    completed_at: str | None = None
+    planned: int | None = None
+    config: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    manifest_error: str | None = None
+    complete: bool = False
+    duration_ms: float | None = None
+    last_modified: float = 0.0  # newest mtime among the run's files: stalled survives a restart
+    generation: int = 0  # bumped when a truncated/replaced file makes the run's rows be rebuilt
+    head: int = 0  # last instance seq
+    step_head: int = 0
+    assertion_head: int = 0
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    pass_rate: float = 0.0
+    unreadable: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    scenarios: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class InstanceTable(SQLModel, table=True):
+    __tablename__ = "instances"
+    __table_args__ = (
+        Index("ix_instances_status", "run_id", "status", "seq"),
+        Index("ix_instances_rank", "run_id", "status_rank", "seq"),
+        Index("ix_instances_dur_asc", "run_id", "dur_asc", "seq"),
+        Index("ix_instances_dur_desc", "run_id", "dur_desc", "seq"),
+        Index("ix_instances_instance_id", "run_id", "instance_id"),
+        Index("ix_instances_correlation", "correlation_id"),
+    )
+
+    run_id: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    instance_id: str
+    correlation_id: str | None = None
+    scenario_id: str | None = None
+    passed: bool | None = None
+    status: str
+    status_rank: int  # error 0, failed 1, passed 2: the order of sort=status
+    error: str | None = None
+    duration_ms: float | None = None
+    dur_asc: float  # duration, missing → +huge: "missing sorts last" stays an index scan
+    dur_desc: float  # -duration, missing → +huge
+    started_at: str | None = None
+    completed_at: str | None = None
+    completed_ts: float | None = None  # epoch seconds of completed_at, for the timeline
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StepTable(SQLModel, table=True):
+    __tablename__ = "steps"
+    __table_args__ = (Index("ix_steps_instance", "run_id", "instance_id", "step_seq"),)
+
+    run_id: str = Field(primary_key=True)
+    step_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    instance_id: str
+    correlation_id: str | None = None
+    step_index: int
+    step_name: str | None = None
+    step_type: str | None = None
+    ok: bool | None = None
+    latency_ms: float | None = None
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AssertionTable(SQLModel, table=True):
+    __tablename__ = "assertions"
+    __table_args__ = (Index("ix_assertions_instance", "run_id", "instance_id", "assertion_seq"),)
+
+    run_id: str = Field(primary_key=True)
+    assertion_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    instance_id: str
+    step_index: int | None = None
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FileOffsetTable(SQLModel, table=True):
+    """How far each line file has been consumed; written in the same transaction as its rows."""
+
+    __tablename__ = "file_offsets"
+
+    run_id: str = Field(primary_key=True)
+    file: str = Field(primary_key=True)
+    offset: int = 0
+    inode: int = 0
+
+
+class MetaTable(SQLModel, table=True):
+    """Schema version: the catalog is derived, so a mismatch means drop and rebuild from the files."""
+
+    __tablename__ = "catalog_meta"
+
+    key: str = Field(primary_key=True)
+    value: str

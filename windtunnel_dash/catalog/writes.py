@@ -1,0 +1,119 @@
+"""The catalog's write side: one transaction per ingested batch (rows, run aggregates and offsets together).
+
+Because a batch's rows and the byte offsets that produced them commit
+atomically, a restart resumes exactly where the last commit ended: nothing is
+lost and nothing is read twice. Inserts ignore rows whose `(run_id, seq)`
+already exists, so two workers tailing the same run never double count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, insert, or_, select, update
+
+from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunTable, StepTable
+
+RUNS = RunTable.__table__
+INSTANCES = InstanceTable.__table__
+STEPS = StepTable.__table__
+ASSERTIONS = AssertionTable.__table__
+OFFSETS = FileOffsetTable.__table__
+LINE_TABLES = (INSTANCES, STEPS, ASSERTIONS)
+
+
+@dataclass(slots=True)
+class IngestBatch:
+    """Everything one tailer pass produced for one run, committed as a unit."""
+
+    run_id: str
+    run: dict[str, Any]  # absolute values for the run's row (never increments: idempotent)
+    instances: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
+    offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # file → (offset, inode)
+    reset: bool = False  # a file shrank or was replaced: drop the run's rows first
+
+
+@dataclass(slots=True)
+class StoredRun:
+    """What a tailer needs from the catalog to resume a run after a restart."""
+
+    run: dict[str, Any] | None
+    offsets: dict[str, tuple[int, int]]
+
+
+def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        conn.execute(insert(table), rows)
+        return
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+
+def load_run(engine: Engine, run_id: str) -> StoredRun:
+    with engine.connect() as conn:
+        row = conn.execute(select(RUNS).where(RUNS.c.run_id == run_id)).mappings().first()
+        offsets = {
+            r.file: (r.offset, r.inode)
+            for r in conn.execute(select(OFFSETS).where(OFFSETS.c.run_id == run_id))
+        }
+    return StoredRun(dict(row) if row else None, offsets)
+
+
+def load_aggregate_rows(engine: Engine, run_id: str) -> list[tuple[str | None, str, float | None]]:
+    """(scenario_id, status, duration_ms) of every instance of a run, for rebuilding its aggregates."""
+    c = INSTANCES.c
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            select(c.scenario_id, c.status, c.duration_ms).where(c.run_id == run_id).order_by(c.seq)
+        )]
+
+
+def load_step_instance_ids(engine: Engine, run_id: str) -> list[str]:
+    """Instance ids of a run's stored steps in file order (re-numbers older-layout steps after a restart)."""
+    c = STEPS.c
+    with engine.connect() as conn:
+        return list(conn.execute(select(c.instance_id).where(c.run_id == run_id).order_by(c.step_seq)).scalars())
+
+
+def commit(engine: Engine, batch: IngestBatch) -> None:
+    run_id = batch.run_id
+    with engine.begin() as conn:
+        if batch.reset:
+            for table in LINE_TABLES:
+                conn.execute(delete(table).where(table.c.run_id == run_id))
+        _write_run(conn, run_id, batch.run)
+        _insert_ignoring_duplicates(conn, INSTANCES, batch.instances)
+        _insert_ignoring_duplicates(conn, STEPS, batch.steps)
+        _insert_ignoring_duplicates(conn, ASSERTIONS, batch.assertions)
+        for file, (offset, inode) in batch.offsets.items():
+            where = (OFFSETS.c.run_id == run_id) & (OFFSETS.c.file == file)
+            if not conn.execute(update(OFFSETS).where(where).values(offset=offset, inode=inode)).rowcount:
+                _insert_ignoring_duplicates(
+                    conn, OFFSETS, [{"run_id": run_id, "file": file, "offset": offset, "inode": inode}]
+                )
+
+
+def _write_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
+    """Set the run's row; a worker behind another (older generation or head) does not move it back."""
+    c = RUNS.c
+    generation, head = values.get("generation", 0), values.get("head", 0)
+    fresher = or_(c.generation < generation, (c.generation == generation) & (c.head <= head))
+    result = conn.execute(update(RUNS).where((c.run_id == run_id) & fresher).values(**values))
+    if not result.rowcount:
+        _insert_ignoring_duplicates(conn, RUNS, [{**values, "run_id": run_id}])
+
+
+def delete_run(engine: Engine, run_id: str) -> None:
+    """Forget a run whose directory is gone (the catalog mirrors the runs root)."""
+    with engine.begin() as conn:
+        for table in (*LINE_TABLES, OFFSETS, RUNS):
+            conn.execute(delete(table).where(table.c.run_id == run_id))

@@ -1,0 +1,182 @@
+"""The live hub: wakes readers when a run's catalog rows change (DESIGN.md §4 "Hub", "Cadence").
+
+One channel per run per process, however many readers. A reader holds only
+cursors; when the run moves past them it pulls everything new from the
+catalog in one chunk. Nothing is queued per reader, so a slow or stalled
+reader costs no memory and simply gets a bigger chunk later. Deliveries are
+capped at `max_per_s` per reader, leading edge: an isolated change goes out at
+once, a burst is coalesced into one delivery per interval.
+
+Everything here runs on the event loop; the engine publishes from the loop
+after each committed ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from ..catalog import Catalog
+from ..catalog.rows import InstanceRow, RunRow, Stats, StepEvent
+
+CHUNK = 5000  # rows per pull: a replay of a 100k-instance run takes 20 pulls
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one delivery brings a reader.
+
+    `complete`: the run is complete and this reader has everything up to the
+    head of the final drain. `reset`: the run's rows were rebuilt (a file was
+    truncated or replaced); `instances` start again from seq 1, so drop what
+    you hold. `run` is None when the run is gone (its directory was deleted).
+    """
+
+    instances: list[InstanceRow]
+    steps: list[StepEvent]
+    stats: Stats
+    head: int
+    complete: bool
+    run: RunRow | None = None
+    reset: bool = False
+
+
+class _Channel:
+    __slots__ = ("head", "revision", "_event")
+
+    def __init__(self) -> None:
+        self.head = 0
+        self.revision = 0
+        self._event: asyncio.Event | None = None
+
+    def event(self) -> asyncio.Event:
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
+
+    def bump(self) -> None:
+        self.revision += 1
+        event, self._event = self._event, None
+        if event is not None:
+            event.set()
+
+
+class Subscription:
+    """One reader's cursors into one run."""
+
+    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int) -> None:
+        self.run_id = run_id
+        self.cursor = since  # last instance seq delivered
+        self.step_cursor: int | None = 0 if steps else None
+        self._hub = hub
+        self._chunk = chunk
+        self._seen_revision = -1  # first call always delivers: the replay (possibly empty) and the stats
+        self._generation: int | None = None
+        self._last_delivery = -math.inf
+
+    async def next_batch(self, timeout: float | None = None) -> Batch | None:
+        """The next delivery, or None when nothing changed within `timeout` seconds (None: wait forever)."""
+        loop = asyncio.get_running_loop()
+        channel = self._hub._channel(self.run_id)
+        deadline = None if timeout is None else loop.time() + timeout
+        while channel.revision == self._seen_revision:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(channel.event().wait(), remaining)
+            except TimeoutError:
+                return None
+        pause = self._last_delivery + self._hub.min_interval - loop.time()
+        if pause > 0:
+            await asyncio.sleep(pause)  # coalesce the burst: everything that lands meanwhile comes in this pull
+        self._seen_revision = channel.revision  # a publish during the read below wakes the next call
+        batch = await self._pull()
+        self._last_delivery = loop.time()
+        return batch
+
+    async def _pull(self) -> Batch:
+        catalog = self._hub.catalog
+        changes = await asyncio.to_thread(catalog.changes_since, self.run_id, self.cursor, self.step_cursor, self._chunk)
+        if changes is None:
+            return Batch([], [], Stats(), 0, complete=True, run=None)
+        reset = self._generation is not None and changes.generation != self._generation
+        if reset:
+            self.cursor, self.step_cursor = 0, (None if self.step_cursor is None else 0)
+            changes = await asyncio.to_thread(catalog.changes_since, self.run_id, 0, self.step_cursor, self._chunk)
+            if changes is None:
+                return Batch([], [], Stats(), 0, complete=True, run=None)
+        self._generation = changes.generation
+        if changes.instances:
+            self.cursor = changes.instances[-1].seq
+        if changes.steps:
+            self.step_cursor = changes.steps[-1].step_seq
+        behind = self.cursor < changes.head or (self.step_cursor is not None and self.step_cursor < changes.step_head)
+        if behind:
+            self._seen_revision = -1  # more rows wait: the next call pulls them (still at most max_per_s)
+        return Batch(
+            instances=changes.instances, steps=changes.steps, stats=changes.run.stats, head=changes.head,
+            complete=changes.complete and self.cursor >= changes.head, run=changes.run, reset=reset,
+        )
+
+
+class Hub:
+    def __init__(self, catalog: Catalog, *, max_per_s: float = 10.0) -> None:
+        self.catalog = catalog
+        self.min_interval = 1.0 / max_per_s if max_per_s > 0 else 0.0
+        self.version = 0  # bumped on any run change: the run list waits on it
+        self._channels: dict[str, _Channel] = {}
+        self._any = _Channel()
+        self._readers = 0
+
+    def _channel(self, run_id: str) -> _Channel:
+        channel = self._channels.get(run_id)
+        if channel is None:
+            channel = self._channels[run_id] = _Channel()
+        return channel
+
+    def head(self, run_id: str) -> int:
+        """Last committed instance seq the hub has heard of for the run."""
+        channel = self._channels.get(run_id)
+        return channel.head if channel else 0
+
+    def publish(self, run_id: str, head: int | None = None) -> None:
+        """The catalog holds something new for `run_id` (rows, status, or its removal)."""
+        channel = self._channel(run_id)
+        if head is not None:
+            channel.head = head
+        channel.bump()
+        self.version += 1
+        self._any.bump()
+
+    def forget(self, run_id: str) -> None:
+        """A removed run: wake its readers (they learn it is gone) and drop the channel."""
+        self.publish(run_id, 0)
+        self._channels.pop(run_id, None)
+
+    async def wait_changed(self, version: int, timeout: float | None) -> int:
+        """Wait until `hub.version` differs from `version` (or timeout); returns the current version."""
+        if self.version == version:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._any.event().wait(), timeout)
+        return self.version
+
+    def live_readers(self) -> int:
+        return self._readers
+
+    @contextlib.contextmanager
+    def track_reader(self) -> Iterator[None]:
+        """Count a reader that does not subscribe to one run (the run list page)."""
+        self._readers += 1
+        try:
+            yield
+        finally:
+            self._readers -= 1
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk: int = CHUNK) -> AsyncIterator[Subscription]:
+        with self.track_reader():
+            yield Subscription(self, run_id, since, steps, chunk)

@@ -1,0 +1,361 @@
+"""Tailing one run directory into the catalog (DESIGN.md §4).
+
+Reads each line file from its stored byte offset, only up to the last `\\n`
+(a half-written line waits for its other half), and commits the parsed rows,
+the run's running aggregates and the new offsets in one transaction. A file
+that shrank or was replaced (inode changed) makes the run be rebuilt from 0.
+A `summary.json` seen *before* a pass means that pass drains every file to its
+end, so the run is marked complete only with everything written before the
+summary. Single-threaded by design: the engine calls `poll` from its one
+ingest thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from windtunnel_dash.artifacts import layout
+from windtunnel_dash.artifacts.reader import (
+    ManifestError,
+    StepNumberer,
+    is_blank,
+    parse_line,
+    read_manifest,
+    read_summary,
+)
+from windtunnel_dash.artifacts.records import Assertion, Instance, Step
+from windtunnel_dash.artifacts.status import ERROR, FAILED, PASSED, classify
+
+from ..catalog import writes
+from ..catalog.aggregate import RunAggregate
+
+CHUNK = 4 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
+MISSING_LAST = 1e300  # sorts after every real duration in both directions (dur_asc / dur_desc)
+STATUS_RANK = {ERROR: 0, FAILED: 1, PASSED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class TailResult:
+    """What one poll changed, for the hub."""
+
+    changed: bool
+    head: int = 0
+    step_head: int = 0
+    generation: int = 0
+    complete: bool = False
+    gone: bool = False  # the run directory (or every file of it) disappeared
+
+
+class _Replaced(Exception):
+    """A line file is shorter than its offset or is another file now: rebuild the run."""
+
+
+def _iso_epoch(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def new_run_values(path: Path) -> dict[str, Any]:
+    """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
+    seen = datetime.fromtimestamp(_mtime(path) or time.time(), timezone.utc).isoformat().replace("+00:00", "Z")
+    return {
+        "sut_name": None, "scenario_ids": "[]", "started_at": None, "start_key": seen, "completed_at": None,
+        "planned": None, "config": "{}", "manifest_error": None, "complete": False, "duration_ms": None,
+        "last_modified": 0.0, "generation": 0, "head": 0, "step_head": 0, "assertion_head": 0,
+        "total": 0, "passed": 0, "failed": 0, "errors": 0, "pass_rate": 0.0, "unreadable": 0,
+        "p50_ms": None, "p95_ms": None, "p99_ms": None, "scenarios": "[]",
+    }
+
+
+class RunTailer:
+    """Tails one run directory; state survives restarts through the catalog (offsets + run row)."""
+
+    def __init__(self, run_id: str, path: Path, engine: Engine) -> None:
+        self.run_id = run_id
+        self.path = path
+        self._engine = engine
+        stored = writes.load_run(engine, run_id)
+        self._run: dict[str, Any] = stored.run or new_run_values(path)
+        self._run.pop("run_id", None)
+        self._offsets: dict[str, tuple[int, int]] = stored.offsets
+        self._agg: RunAggregate | None = None  # loaded on the first new instance line
+        self._numberer: StepNumberer | None = None  # loaded on the first new step line
+        self._manifest_key: tuple[int, int, int] | None = None  # None: read at the first poll
+        self._manifest_completed_at: str | None = None
+        self._summary_key: tuple[int, int, int] | None = None
+        self._reset_pending = False
+
+    @property
+    def complete(self) -> bool:
+        return bool(self._run["complete"])
+
+    @property
+    def last_modified(self) -> float:
+        return float(self._run["last_modified"])
+
+    # -- the one entry point -------------------------------------------------------------------------
+
+    def poll(self) -> TailResult:
+        """Bring the catalog up to the files; commits one transaction per chunk of lines."""
+        if not layout.is_run_dir(self.path):
+            return TailResult(changed=False, gone=not self.path.is_dir())
+        changed = False
+        meta = self._read_metadata()
+        while True:
+            try:
+                batch, at_end = self._next_batch(meta, complete_if_at_end=meta["complete"])
+            except _Replaced:
+                self._start_over()
+                continue
+            if batch is None:
+                break
+            writes.commit(self._engine, batch)
+            self._run = batch.run
+            self._offsets.update(batch.offsets)
+            self._reset_pending = False
+            changed = True
+            if at_end:
+                break
+        run = self._run
+        if run["complete"]:  # a finished run rarely grows again: free its aggregates until it does
+            self._agg = self._numberer = None
+        return TailResult(changed, run["head"], run["step_head"], run["generation"], run["complete"])
+
+    # -- metadata: manifest, summary, mtimes ---------------------------------------------------------
+
+    def _read_metadata(self) -> dict[str, Any]:
+        """Manifest and summary fields for the run row; files are re-read only when they changed."""
+        values: dict[str, Any] = {}
+        manifest_path = self.path / layout.MANIFEST
+        key = _stat_key(manifest_path)
+        if key != self._manifest_key:
+            self._manifest_key = key
+            values.update(self._manifest_values(key is not None))
+        summary_path = self.path / layout.SUMMARY
+        summary_key = _stat_key(summary_path)
+        summary_values: dict[str, Any] = {}
+        if summary_key is not None:
+            if summary_key != self._summary_key:
+                self._summary_key = summary_key
+                summary = read_summary(self.path)
+                completed_at = (summary and summary.completed_at) or datetime.fromtimestamp(
+                    summary_key[2] / 1e9, timezone.utc
+                ).isoformat().replace("+00:00", "Z")
+                summary_values = {"completed_at": completed_at, "duration_ms": summary and summary.duration_ms}
+            else:
+                summary_values = {"completed_at": self._run["completed_at"], "duration_ms": self._run["duration_ms"]}
+        else:
+            self._summary_key = None
+            summary_values = {"completed_at": self._manifest_completed_at, "duration_ms": None}
+        values.update(summary_values)
+        values["complete"] = summary_key is not None or bool(self._manifest_completed_at)
+        if values["complete"] and values["duration_ms"] is None:
+            started = _iso_epoch(values.get("started_at", self._run["started_at"]))
+            ended = _iso_epoch(values["completed_at"])
+            if started is not None and ended is not None and ended >= started:
+                values["duration_ms"] = (ended - started) * 1000.0
+        names = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)
+        values["last_modified"] = max([_mtime(self.path)] + [_mtime(self.path / n) for n in names])
+        return values
+
+    def _manifest_values(self, present: bool) -> dict[str, Any]:
+        self._manifest_completed_at = None
+        if not present:
+            return {"manifest_error": None}
+        try:
+            manifest = read_manifest(self.path)
+        except FileNotFoundError:
+            return {"manifest_error": None}
+        except (ManifestError, OSError) as exc:
+            return {"manifest_error": str(exc) or "manifest.json cannot be read"}
+        self._manifest_completed_at = manifest.completed_at
+        values: dict[str, Any] = {
+            "manifest_error": None,
+            "sut_name": manifest.sut_name,
+            "scenario_ids": json.dumps(manifest.scenario_ids),
+            "started_at": manifest.started_at,
+            "planned": manifest.planned,
+            "config": json.dumps(manifest.config, default=str),
+        }
+        if manifest.started_at:
+            values["start_key"] = manifest.started_at
+        return values
+
+    # -- lines ---------------------------------------------------------------------------------------
+
+    def _start_over(self) -> None:
+        """A file was truncated or replaced: every line of the run is read again from byte 0."""
+        run = self._run
+        run.update(
+            generation=run["generation"] + 1, head=0, step_head=0, assertion_head=0, total=0, passed=0,
+            failed=0, errors=0, pass_rate=0.0, unreadable=0, p50_ms=None, p95_ms=None, p99_ms=None,
+            scenarios="[]",
+        )
+        self._offsets = {name: (0, 0) for name in layout.LINE_FILES}
+        self._agg = RunAggregate()
+        self._numberer = StepNumberer()
+        self._reset_pending = True
+
+    def _read_chunk(self, name: str) -> tuple[bytes, tuple[int, int], bool]:
+        """Whole lines after the stored offset (at most about CHUNK bytes), the new (offset, inode), at end?"""
+        offset, inode = self._offsets.get(name, (0, 0))
+        try:
+            f = open(self.path / name, "rb")
+        except FileNotFoundError:
+            if offset:
+                raise _Replaced from None
+            return b"", (0, 0), True
+        with f:
+            st = os.fstat(f.fileno())
+            if offset and (st.st_ino != inode or st.st_size < offset):
+                raise _Replaced
+            if st.st_size == offset:
+                return b"", (offset, st.st_ino), True
+            f.seek(offset)
+            data = f.read(CHUNK)
+            at_end = len(data) < CHUNK
+            cut = data.rfind(b"\n")
+            while cut < 0 and not at_end:  # one line longer than a chunk: keep reading until its end
+                more = f.read(CHUNK)
+                at_end = len(more) < CHUNK
+                data += more
+                cut = data.rfind(b"\n")
+        if cut < 0:
+            return b"", (offset, st.st_ino), True
+        return data[: cut + 1], (offset + cut + 1, st.st_ino), at_end
+
+    def _next_batch(self, meta: dict[str, Any], *, complete_if_at_end: bool) -> tuple[writes.IngestBatch | None, bool]:
+        run = {**self._run, **meta}
+        run["complete"] = False
+        batch = writes.IngestBatch(self.run_id, run, reset=self._reset_pending)
+        all_at_end = True
+        for name, fill in (
+            (layout.INSTANCES, self._instances),
+            (layout.STEPS, self._steps),
+            (layout.ASSERTIONS, self._assertions),
+        ):
+            data, offset, at_end = self._read_chunk(name)
+            all_at_end = all_at_end and at_end
+            if batch.reset or offset != self._offsets.get(name):
+                batch.offsets[name] = offset
+            if data:
+                fill(batch, data.split(b"\n")[:-1])
+        if all_at_end and complete_if_at_end:
+            run["complete"] = True
+        if batch.instances:
+            self._settle_aggregates(run)
+        if not (batch.offsets or batch.reset) and run == self._run:
+            return None, True
+        return batch, all_at_end
+
+    def _settle_aggregates(self, run: dict[str, Any]) -> None:
+        agg = self._agg
+        assert agg is not None
+        run["p50_ms"], run["p95_ms"], run["p99_ms"] = agg.percentiles()
+        run.update(
+            total=agg.total, passed=agg.passed, failed=agg.failed, errors=agg.errors,
+            pass_rate=agg.pass_rate(), scenarios=agg.scenarios_json(),
+        )
+
+    def _aggregate(self) -> RunAggregate:
+        if self._agg is None:
+            rows = writes.load_aggregate_rows(self._engine, self.run_id) if self._run["head"] else []
+            self._agg = RunAggregate.from_rows(rows)
+        return self._agg
+
+    def _step_numberer(self) -> StepNumberer:
+        if self._numberer is None:
+            self._numberer = StepNumberer()
+            if self._run["step_head"]:
+                for instance_id in writes.load_step_instance_ids(self._engine, self.run_id):
+                    self._numberer.number(Step(instance_id=instance_id, step_index=0))
+        return self._numberer
+
+    @staticmethod
+    def _readable(lines: list[bytes], run: dict[str, Any]) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """(raw, object) of each readable line; blank lines are skipped, unreadable ones counted on the run."""
+        for raw in lines:
+            if is_blank(raw):
+                continue
+            obj = parse_line(raw)
+            if obj is None:
+                run["unreadable"] += 1
+            else:
+                yield raw, obj
+
+    def _instances(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+        run, rows, agg, run_id = batch.run, batch.instances, self._aggregate(), self.run_id
+        seq = run["head"]
+        for raw, obj in self._readable(lines, run):
+            inst = Instance.from_dict(obj)
+            seq += 1
+            status = classify(inst.passed, inst.error)
+            duration = inst.duration_ms
+            rows.append({
+                "run_id": run_id, "seq": seq, "instance_id": inst.instance_id or f"#{seq}",
+                "correlation_id": inst.correlation_id, "scenario_id": inst.scenario_id, "passed": inst.passed,
+                "status": status, "status_rank": STATUS_RANK[status], "error": inst.error,
+                "duration_ms": duration,
+                "dur_asc": MISSING_LAST if duration is None else duration,
+                "dur_desc": MISSING_LAST if duration is None else -duration,
+                "started_at": inst.started_at, "completed_at": inst.completed_at,
+                "completed_ts": _iso_epoch(inst.completed_at), "raw": raw,
+            })
+            agg.add(inst.scenario_id, status, duration)
+        run["head"] = seq
+
+    def _steps(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+        run, rows, numberer, run_id = batch.run, batch.steps, self._step_numberer(), self.run_id
+        seq = run["step_head"]
+        for raw, obj in self._readable(lines, run):
+            step = numberer.number(Step.from_dict(obj))
+            seq += 1
+            rows.append({
+                "run_id": run_id, "step_seq": seq, "instance_id": step.instance_id,
+                "correlation_id": step.correlation_id, "step_index": step.step_index, "step_name": step.step_name,
+                "step_type": step.step_type, "ok": step.ok, "latency_ms": step.latency_ms, "raw": raw,
+            })
+        run["step_head"] = seq
+
+    def _assertions(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+        run, rows, run_id = batch.run, batch.assertions, self.run_id
+        seq = run["assertion_head"]
+        for raw, obj in self._readable(lines, run):
+            assertion = Assertion.from_dict(obj)
+            seq += 1
+            rows.append({
+                "run_id": run_id, "assertion_seq": seq, "instance_id": assertion.instance_id,
+                "step_index": assertion.step_index, "raw": raw,
+            })
+        run["assertion_head"] = seq

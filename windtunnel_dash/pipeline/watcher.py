@@ -1,0 +1,58 @@
+"""File events under the runs root, reduced to "these runs changed" (DESIGN.md §4 "Cadence").
+
+watchfiles releases a batch one `step` after changes stop growing, so `step`
+is the latency every append pays: 10 ms here instead of the default 50.
+`debounce` caps how long a continuous stream of writes can hold a batch back.
+Only the files a run is made of count; per-instance artifacts do not wake the
+tailer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from watchfiles import awatch
+
+from windtunnel_dash.artifacts import layout
+
+log = logging.getLogger(__name__)
+
+STEP_MS = 10
+DEBOUNCE_MS = 40
+RUN_FILES = frozenset((layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES))
+
+
+def run_of(root: str, path: str) -> str | None:
+    """The run id a changed path belongs to, if it is a run directory itself or one of its files."""
+    rel = os.path.relpath(path, root)
+    if rel.startswith(".."):
+        return None
+    parts = rel.split(os.sep)
+    if len(parts) == 1 and parts[0] != ".":
+        return parts[0]
+    if len(parts) == 2 and parts[1] in RUN_FILES:
+        return parts[0]
+    return None
+
+
+async def watch_runs(root: Path, on_change: Callable[[set[str]], None], *, step_ms: int = STEP_MS,
+                     debounce_ms: int = DEBOUNCE_MS, retry_s: float = 0.5) -> None:
+    """Call `on_change(run_ids)` for every batch of file events, forever; waits for a missing root."""
+    root_str = str(root)
+    while True:
+        if not root.is_dir():
+            await asyncio.sleep(retry_s)
+            continue
+        try:
+            async for changes in awatch(root, step=step_ms, debounce=debounce_ms, watch_filter=None,
+                                        recursive=True, ignore_permission_denied=True):
+                runs = {run for _, path in changes if (run := run_of(root_str, path)) is not None}
+                if runs:
+                    on_change(runs)
+        except (FileNotFoundError, RuntimeError, OSError) as exc:  # root deleted or watch limit reached
+            log.warning("watching %s stopped (%s); retrying", root, exc)
+            await asyncio.sleep(retry_s)
