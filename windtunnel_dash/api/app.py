@@ -1,6 +1,45 @@
-"""Starting point; the API developer replaces this module."""
-from fastapi import FastAPI
+"""The public API as one FastAPI app, mounted in front of Reflex on the app's port.
+
+Reflex mounts itself at "" behind this app's routes, so anything under
+/api that no route here claims would fall through to the frontend; the
+catch-alls at the end answer it with the contract's 404 instead.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, WebSocket
+from fastapi.responses import JSONResponse
+
+from windtunnel_dash.api import rest, stream
+from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers, send_stream_error
+
+DESCRIPTION = """\
+Runs, instances and a live stream of results, as in DESIGN.md §5.
+
+**WS `/api/runs/{run_id}/stream`** (`?since=N` resumes after seq N; `?steps=1` adds step events).
+Every message is `{"type", "data"}`: `instance_complete` (one per instance, in file order),
+`stats_update` (after each flush that brought instances; at most 10 flushes a second),
+`step_complete`, `heartbeat` `{ts, seq}` after a quiet interval, `run_complete`
+`{completedAt, finalStats}` then close 1000; `error` `{message, code}` then close 4000+code
+(4404 for an unknown run id).
+"""
+
+
+async def _no_such_endpoint(path: str) -> JSONResponse:
+    return error_response(NOT_FOUND, f"no endpoint /api/{path}")
+
+
+async def _no_such_socket(ws: WebSocket, path: str) -> None:
+    await ws.accept()
+    await send_stream_error(ws, NOT_FOUND, f"no endpoint /api/{path}")
 
 
 def build_api() -> FastAPI:
-    return FastAPI()
+    api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION)
+    install_error_handlers(api)
+    api.include_router(rest.router)
+    api.include_router(stream.router)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    api.add_api_route("/api/{path:path}", _no_such_endpoint, methods=methods, include_in_schema=False)
+    api.add_api_websocket_route("/api/{path:path}", _no_such_socket)
+    return api

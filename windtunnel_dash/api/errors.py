@@ -1,0 +1,62 @@
+"""One error body for every failure the API reports (DESIGN.md §5).
+
+FastAPI answers 404/405 with `{"detail": ...}` and bad parameters with 422;
+the contract wants `{"error": {"message", "code"}}` and 400, so the handlers
+here translate both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.websockets import WebSocket
+
+BAD_REQUEST = 400
+NOT_FOUND = 404
+CONFLICT = 409
+WS_CLOSE_NORMAL = 1000
+
+
+def error_body(code: int, message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "code": code}}
+
+
+def error_response(code: int, message: str) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=code)
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(NOT_FOUND, f"{what} not found")
+
+
+async def send_stream_error(ws: WebSocket, code: int, message: str) -> None:
+    """The stream's `error` message, then a close with 4000 + code (4404 for an unknown run)."""
+    await ws.send_json({"type": "error", "data": {"message": message, "code": code}})
+    await ws.close(4000 + code)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, str(exc.detail))
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for err in errors:
+        where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "bad request"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(BAD_REQUEST, _describe(list(exc.errors())))
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(HTTPException, _http_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)

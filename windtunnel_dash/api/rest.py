@@ -1,0 +1,89 @@
+"""REST endpoints of DESIGN.md §5: runs, one run, its instances, one instance, health.
+
+Answers are the catalog rows' own `to_api()` JSON; the pydantic models in
+schemas.py only type them for the OpenAPI docs. Catalog calls are sync, so
+they run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from windtunnel_dash.api import schemas
+from windtunnel_dash.api.errors import not_found
+from windtunnel_dash.api.lookup import find_run
+from windtunnel_dash.artifacts.status import InstanceStatus
+from windtunnel_dash.catalog.rows import RunRow
+from windtunnel_dash.pipeline.engine import get_engine
+
+MAX_LIMIT = 500  # larger limits are capped, not refused
+InstanceSort = Literal["seq", "-seq", "durationMs", "-durationMs", "status"]
+RunId = Annotated[str, Path(description="The run's directory name under the runs root")]
+_ERRORS = {404: {"model": schemas.ErrorBody}, 400: {"model": schemas.ErrorBody}}
+
+router = APIRouter(prefix="/api", responses=_ERRORS)
+
+
+async def _run_or_404(request: Request, run_id: str) -> RunRow:
+    run = await find_run(get_engine(), request, run_id)
+    if run is None:
+        raise not_found(f"run {run_id!r}")
+    return run
+
+
+@router.get("/health", response_model=schemas.Health, tags=["health"])
+async def health() -> JSONResponse:
+    """`liveSubscribers`: open stream connections plus open live pages."""
+    return JSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+
+
+@router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
+async def list_runs(
+    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Runs, newest first."""
+    runs, total = await asyncio.to_thread(
+        get_engine().catalog.list_runs, limit=min(limit, MAX_LIMIT), offset=offset, sort="-started"
+    )
+    return JSONResponse({"runs": [r.to_api() for r in runs], "total": total})
+
+
+@router.get("/runs/{run_id}", response_model=schemas.RunDetail, tags=["runs"])
+async def get_run(request: Request, run_id: RunId) -> JSONResponse:
+    """One run with its stats, per-scenario breakdown, unreadable line count and config."""
+    run = await _run_or_404(request, run_id)
+    return JSONResponse(run.to_api(detail=True))
+
+
+@router.get("/runs/{run_id}/instances", response_model=schemas.InstancePage, tags=["instances"])
+async def list_instances(
+    request: Request,
+    run_id: RunId,
+    status: InstanceStatus | None = None,
+    sort: Annotated[InstanceSort, Query(description="ties break by seq; status: error, failed, passed")] = "-seq",
+    page: Annotated[int, Query(ge=1, description="1-based")] = 1,
+    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 50,
+    q: Annotated[str, Query(description="case-insensitive substring of instance or correlation id")] = "",
+) -> JSONResponse:
+    """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
+    await _run_or_404(request, run_id)
+    limit = min(limit, MAX_LIMIT)
+    items, total = await asyncio.to_thread(
+        get_engine().catalog.list_instances, run_id, status=status, sort=sort, page=page, limit=limit, q=q
+    )
+    return JSONResponse({"items": [i.to_api() for i in items], "total": total, "page": page, "limit": limit})
+
+
+@router.get("/runs/{run_id}/instances/{instance_id}", response_model=schemas.InstanceDetail, tags=["instances"])
+async def get_instance(request: Request, run_id: RunId, instance_id: str) -> JSONResponse:
+    """One instance with its entry data and steps (observations and assertions)."""
+    await _run_or_404(request, run_id)
+    detail = await asyncio.to_thread(get_engine().catalog.get_instance, run_id, instance_id)
+    if detail is None:
+        raise not_found(f"instance {instance_id!r} of run {run_id!r}")
+    return JSONResponse(detail.to_api())
