@@ -1,8 +1,67 @@
-"""Starting point; replaced by the page's developer."""
+"""State of the instance page: one instance's fields, entry data and steps, read once on load."""
+
+from __future__ import annotations
+
+import asyncio
+
 import reflex as rx
+
+from windtunnel_dash.components.format import iso_utc, parse_utc
+from windtunnel_dash.pipeline.engine import get_engine
+from windtunnel_dash.state.detail_views import View, fmt_ms
+from windtunnel_dash.state.instance_views import BODY_LIMIT, StepView, as_text, step_view
 
 
 class InstanceState(rx.State):
-    @rx.event
-    def load(self):
-        pass
+    loaded: bool = False
+    found: bool = True
+    shown_run: str = ""
+    shown_instance: str = ""
+    correlation_id: str = ""
+    scenario_id: str = ""
+    status: str = ""
+    duration: str = ""
+    started_at: str = ""
+    completed_at: str = ""
+    error: str = ""
+    seq: int = 0
+    entry_data: str = ""
+    entry_note: str = ""
+    steps: list[StepView] = []
+
+    @rx.var(deps=["shown_run"], auto_deps=False)
+    def run_href(self) -> str:
+        return View().href(self.shown_run) if self.shown_run else "/"
+
+    @rx.event(background=True)
+    async def load(self):
+        """Read in a thread, outside the state lock; the page shows a skeleton meanwhile."""
+        async with self:
+            run_id, instance_id = self.run_id, self.instance_id
+            if (run_id, instance_id) != (self.shown_run, self.shown_instance):
+                self.reset()
+            self.shown_run, self.shown_instance = run_id, instance_id
+        engine = get_engine()
+        detail = None
+        if await engine.ensure_run(run_id):
+            detail = await asyncio.to_thread(engine.catalog.get_instance, run_id, instance_id)
+        if detail is None:
+            async with self:
+                self.found, self.loaded = False, True
+            return
+        row = detail.instance
+        entry, entry_note = as_text(detail.entry_data, BODY_LIMIT)
+        steps = [step_view(s) for s in detail.steps]
+        async with self:
+            self.found = True
+            self.correlation_id = row.correlation_id or ""
+            self.scenario_id = row.scenario_id or ""
+            self.status = row.status
+            self.duration = fmt_ms(row.duration_ms)
+            self.started_at = iso_utc(parse_utc(row.started_at))
+            self.completed_at = iso_utc(parse_utc(row.completed_at))
+            self.error = row.error or ""
+            self.seq = row.seq
+            self.entry_data, self.entry_note = entry, entry_note
+            self.steps = steps
+            self.loaded = True

@@ -1,8 +1,323 @@
-"""Starting point; replaced by the page's developer."""
+"""State of the run detail page: what one viewer sees of one run, kept live by one task.
+
+The URL query (status, sort, page, q) is the source of truth for the grid: the
+filter bar, sort headers and pager are plain links, so every change navigates,
+Reflex re-runs `on_load`, the old `follow` is cancelled and a new one starts
+for the new view. That keeps one task per tab, no races between handlers, and
+the task dies with the tab (REFLEX_NOTES §1).
+
+`follow` applies each hub batch in ONE `async with self:` block (one delta).
+Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
+per-scenario counts) refresh at most once a second in a background task and
+ride along with the next batch, so deltas stay at the hub's ≤ 10/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from typing import Any
+
 import reflex as rx
+
+from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
+from windtunnel_dash.components.format import format_duration, format_pass_rate, iso_utc, parse_utc, pass_rate_tone
+from windtunnel_dash.pipeline.engine import get_engine
+from windtunnel_dash.pipeline.hub import Batch
+from windtunnel_dash.state.detail_views import (
+    FAILURES_SHOWN,
+    PAGE_SIZE,
+    InstanceView,
+    LatencyPoint,
+    ScenarioView,
+    TimelinePoint,
+    View,
+    ViewLinks,
+    fmt_ms,
+    instance_view,
+    latency_points,
+    prepend_newest,
+    scenario_view,
+    timeline_points,
+    view_links,
+)
+
+REFRESH_EVERY_S = 1.0  # charts and header: slow-changing, cheap to be a second late
+HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become stalled)
+TIMELINE_BUCKETS = 60
+LATENCY_BUCKETS = 20
+
+
+@dataclasses.dataclass
+class _Refresh:
+    """Slow aggregates read in a thread; applied with the next delta."""
+
+    run: RunRow | None
+    timeline: list[TimelinePoint]
+    latency: list[LatencyPoint]
+    q_counts: Stats | None
+
+
+def _read_refresh(run_id: str, q: str) -> _Refresh:
+    cat = get_engine().catalog
+    return _Refresh(
+        run=cat.get_run(run_id),
+        timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)),
+        latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)),
+        q_counts=cat.status_counts(run_id, q) if q else None,
+    )
+
+
+@dataclasses.dataclass
+class _Page:
+    head: int
+    run: RunRow | None
+    counts: Stats
+    rows: list[InstanceRow]
+
+
+def _read_page(run_id: str, view: View) -> _Page:
+    """Everything the first paint needs. The run is read first: its total is the head (seqs are
+    1..total), so subscribing after it replays nothing the page already shows."""
+    cat = get_engine().catalog
+    run = cat.get_run(run_id)
+    rows, _total = cat.list_instances(
+        run_id,
+        status=view.status or None,
+        sort=view.sort,
+        page=view.page,
+        limit=PAGE_SIZE,
+        q=view.q,
+    )
+    counts = cat.status_counts(run_id, view.q) if view.q else (run.stats if run else Stats())
+    return _Page(head=run.stats.total if run else 0, run=run, counts=counts, rows=rows)
 
 
 class RunDetailState(rx.State):
+    """One viewer's window on one run: header, counts, one page of rows, small chart arrays."""
+
+    shown_run: str = ""
+    found: bool = True
+    loaded: bool = False
+
+    sut_name: str = ""
+    scenario_ids: list[str] = []
+    started_at: str = ""
+    completed_at: str = ""
+    run_status: str = "running"
+    planned: int = 0
+    final_duration: str = ""
+    unreadable_lines: int = 0
+
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    pass_rate: float = 0.0
+    p50: str = "—"
+    p95: str = "—"
+    p99: str = "—"
+
+    scenarios: list[ScenarioView] = []
+    timeline: list[TimelinePoint] = []
+    latency: list[LatencyPoint] = []
+    rows: list[InstanceView] = []
+    failures: list[InstanceView] = []
+
+    v_status: str = ""
+    v_sort: str = "-seq"
+    v_page: int = 1
+    v_q: str = ""
+    new_count: int = 0
+    paused: bool = False
+
+    # ---- derived for the page -------------------------------------------------
+    @rx.var(deps=["passed", "failed", "errors"], auto_deps=False)
+    def all_count(self) -> int:
+        """The three sets partition the instances, so All is their sum by construction."""
+        return self.passed + self.failed + self.errors
+
+    @rx.var(deps=["passed", "failed", "errors", "v_status"], auto_deps=False)
+    def page_count(self) -> int:
+        shown = {"passed": self.passed, "failed": self.failed, "error": self.errors}.get(
+            self.v_status, self.passed + self.failed + self.errors
+        )
+        return max(1, -(-shown // PAGE_SIZE))
+
+    @rx.var(deps=["pass_rate", "passed", "failed", "errors"], auto_deps=False)
+    def rate_text(self) -> str:
+        return format_pass_rate(self.pass_rate, self.passed + self.failed + self.errors)
+
+    @rx.var(deps=["pass_rate", "passed", "failed", "errors"], auto_deps=False)
+    def rate_tone(self) -> str:
+        return pass_rate_tone(self.pass_rate, self.passed + self.failed + self.errors)
+
+    @rx.var(deps=["run_status"], auto_deps=False)
+    def is_running(self) -> bool:
+        return self.run_status in ("running", "failing")
+
+    @rx.var(deps=["passed", "failed", "errors", "planned"], auto_deps=False)
+    def progress_pct(self) -> int:
+        if self.planned <= 0:
+            return 0
+        return min(100, round(100 * (self.passed + self.failed + self.errors) / self.planned))
+
+    @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q"], auto_deps=False)
+    def links(self) -> ViewLinks:
+        """Every link the filter bar, sort headers and pager need; changes only with the view."""
+        return view_links(self.shown_run, View(self.v_status, self.v_sort, self.v_page, self.v_q))
+
+    @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q", "page_count"], auto_deps=False)
+    def href_last(self) -> str:
+        view = View(self.v_status, self.v_sort, self.v_page, self.v_q)
+        return view.href(self.shown_run, page=self.page_count)
+
+    def _view(self) -> View:
+        return View(self.v_status, self.v_sort, self.v_page, self.v_q)
+
+    # ---- user events -------------------------------------------------------------
     @rx.event
-    def follow(self):
-        pass
+    def search(self, form: dict[str, Any]):
+        """Search is a navigation too, so it lands in the URL like the other view settings."""
+        q = str(form.get("q", "")).strip()[:200]
+        return rx.redirect(self._view().href(self.shown_run, q=q, page=1))
+
+    @rx.event
+    def toggle_pause(self):
+        self.paused = not self.paused
+        if not self.paused and self.new_count:
+            return rx.redirect(self._view().href(self.shown_run))  # catch up: reload the view with what arrived
+        return None
+
+    # ---- the live task -------------------------------------------------------------
+    @rx.event(background=True)
+    async def follow(self):
+        """on_load task: first paint, then apply hub batches until the tab goes away."""
+        async with self:
+            run_id = self.run_id
+            view = View.from_query(dict(self.router.url.query_parameters))
+            if run_id != self.shown_run:
+                self.reset()
+                self.shown_run = run_id
+            self.v_status, self.v_sort, self.v_page, self.v_q = view.status, view.sort, view.page, view.q
+            self.new_count = 0
+        engine = get_engine()
+        if not await engine.ensure_run(run_id):
+            async with self:
+                self.found = False
+                self.loaded = True
+            return
+        page = await self._repaint(run_id, view)
+        failures = await asyncio.to_thread(engine.catalog.latest_failures, run_id, FAILURES_SHOWN)
+        refresh = await asyncio.to_thread(_read_refresh, run_id, view.q)
+        async with self:
+            self.failures = [instance_view(run_id, r) for r in failures]
+            self._apply_refresh(refresh)
+        await self._stream(run_id, view, page.head)
+
+    async def _repaint(self, run_id: str, view: View) -> _Page:
+        page = await asyncio.to_thread(_read_page, run_id, view)
+        async with self:
+            if page.run is not None:
+                self._apply_header(page.run)
+                self._set(scenarios=[scenario_view(s) for s in page.run.scenarios])
+            self._apply_counts(page.counts)
+            self.rows = [instance_view(run_id, r) for r in page.rows]
+            self.found = page.run is not None
+            self.loaded = True
+        return page
+
+    async def _stream(self, run_id: str, view: View, head: int) -> None:
+        hub = get_engine().hub
+        pending: asyncio.Task[_Refresh] | None = None
+        last_refresh = time.monotonic()
+        try:
+            async with hub.subscribe(run_id, since=head) as sub:
+                while True:
+                    batch = await sub.next_batch(timeout=0.3 if pending else HEARTBEAT_S)
+                    refresh = None
+                    if pending is not None and pending.done():
+                        refresh, pending = pending.result(), None
+                    if batch is not None and batch.reset:
+                        await self._repaint(run_id, view)  # files were rewritten: start over
+                    elif batch is not None:
+                        await self._apply_batch(run_id, view, batch, refresh)
+                    elif refresh is not None:
+                        async with self:
+                            self._apply_refresh(refresh)
+                    stale = time.monotonic() - last_refresh
+                    due = (batch is not None and stale >= REFRESH_EVERY_S) or stale >= HEARTBEAT_S
+                    if pending is None and due:
+                        last_refresh = time.monotonic()
+                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q))
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+
+    async def _apply_batch(self, run_id: str, view: View, batch: Batch, refresh: _Refresh | None) -> None:
+        """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock."""
+        matching = [instance_view(run_id, r, fresh=True) for r in batch.instances if view.matches(r)]
+        new_failures = [
+            instance_view(run_id, r, fresh=True) for r in batch.instances if r.status != "passed"
+        ]
+        async with self:
+            if refresh is not None:
+                self._apply_refresh(refresh)
+            if batch.run is None:  # the run's directory was removed
+                self._set(found=False)
+                return
+            self._apply_header(batch.run)
+            if not view.q:
+                self._apply_counts(batch.stats)
+            if matching:
+                if view.is_live_head and not self.paused:
+                    self.rows, _ = prepend_newest(self.rows, matching, PAGE_SIZE)
+                else:
+                    self.new_count += len(matching)
+            if new_failures:
+                self.failures, _ = prepend_newest(self.failures, new_failures, FAILURES_SHOWN)
+
+    # ---- applying data (called inside `async with self`) -----------------------------
+    def _set(self, **values: Any) -> None:
+        """Assign only what changed, so unchanged vars stay out of the delta."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
+    def _apply_counts(self, s: Stats) -> None:
+        self._set(
+            total=s.total,
+            passed=s.passed,
+            failed=s.failed,
+            errors=s.errors,
+            pass_rate=s.pass_rate,
+            p50=fmt_ms(s.p50_ms),
+            p95=fmt_ms(s.p95_ms),
+            p99=fmt_ms(s.p99_ms),
+        )
+        if s.planned is not None:
+            self._set(planned=s.planned)
+
+    def _apply_header(self, run: RunRow) -> None:
+        self._set(
+            sut_name=run.sut_name or "",
+            scenario_ids=list(run.scenario_ids),
+            started_at=iso_utc(parse_utc(run.started_at)),
+            completed_at=iso_utc(parse_utc(run.completed_at)),
+            run_status=run.status,
+            planned=run.planned or 0,
+            final_duration=format_duration(run.duration_ms),
+            unreadable_lines=run.unreadable_lines,
+        )
+
+    def _apply_refresh(self, refresh: _Refresh) -> None:
+        if refresh.run is not None:
+            self._apply_header(refresh.run)
+            self._set(scenarios=[scenario_view(s) for s in refresh.run.scenarios])
+        self._set(timeline=refresh.timeline, latency=refresh.latency)
+        if refresh.q_counts is not None:
+            self._apply_counts(refresh.q_counts)

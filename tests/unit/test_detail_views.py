@@ -1,0 +1,93 @@
+"""The run detail page's pure pieces: URL scheme, live merge, filtering, formatting."""
+
+from windtunnel_dash.catalog.rows import InstanceRow
+from windtunnel_dash.state.detail_views import (
+    View,
+    fmt_ms,
+    instance_view,
+    matches_query,
+    prepend_newest,
+    view_links,
+)
+
+
+def _row(seq: int, status: str = "passed", cid: str | None = None) -> InstanceRow:
+    return InstanceRow(
+        seq=seq,
+        instance_id=f"inst_{seq:04d}",
+        correlation_id=cid if cid is not None else f"corr_{seq:04d}",
+        scenario_id="checkout",
+        passed=status == "passed",
+        duration_ms=100.0 + seq,
+        status=status,
+        error="boom" if status == "error" else None,
+        completed_at=None,
+    )
+
+
+def test_view_from_query_rejects_unknown_values():
+    v = View.from_query({"status": "weird", "sort": "drop table", "page": "-3", "q": "  abc "})
+    assert v == View(status="", sort="-seq", page=1, q="abc")
+    assert View.from_query({"page": "x"}).page == 1
+    assert View.from_query({"status": "error", "sort": "durationMs", "page": "4"}) == View("error", "durationMs", 4, "")
+
+
+def test_href_round_trips_through_from_query():
+    from urllib.parse import parse_qsl, urlsplit
+
+    v = View(status="failed", sort="-durationMs", page=3, q="a b&c")
+    href = v.href("run 1/x")
+    parts = urlsplit(href)
+    assert parts.path == "/runs/run%201%2Fx"
+    assert View.from_query(dict(parse_qsl(parts.query))) == v
+    assert View().href("r1") == "/runs/r1"  # defaults stay out of the URL
+
+
+def test_links_reset_page_when_filter_or_sort_changes():
+    links = view_links("r1", View(status="passed", sort="seq", page=5))
+    assert links.failed == "/runs/r1?status=failed&sort=seq"
+    assert links.all == "/runs/r1?sort=seq"
+    assert links.prev == "/runs/r1?status=passed&sort=seq&page=4"
+    assert links.next == "/runs/r1?status=passed&sort=seq&page=6"
+    assert links.head == "/runs/r1?status=passed"
+    assert links.sort_seq == "/runs/r1?status=passed"  # seq -> -seq (default)
+    assert view_links("r1", View()).sort_duration == "/runs/r1?sort=-durationMs"
+
+
+def test_only_page_one_newest_first_is_live_head():
+    assert View().is_live_head
+    assert not View(page=2).is_live_head
+    assert not View(sort="durationMs").is_live_head
+    assert View(status="failed", q="x").is_live_head
+
+
+def test_matches_uses_status_and_case_insensitive_ids():
+    row = _row(7, "failed", cid="Corr_ABC")
+    assert View(status="failed").matches(row)
+    assert not View(status="passed").matches(row)
+    assert matches_query(row, "abc") and matches_query(row, "INST_0007")
+    assert not matches_query(row, "zzz")
+    assert matches_query(_row(1, cid=""), "")
+
+
+def test_prepend_newest_orders_dedupes_and_caps():
+    current = [instance_view("r", _row(s)) for s in (5, 4, 3)]
+    incoming = [instance_view("r", _row(s), fresh=True) for s in (4, 5, 6, 7, 8)]
+    rows, added = prepend_newest(current, incoming, limit=5)
+    assert [r.seq for r in rows] == [8, 7, 6, 5, 4]
+    assert added == 3
+    assert rows[0].fresh and not rows[3].fresh
+
+
+def test_instance_view_links_and_formats():
+    v = instance_view("run/1", _row(12, "error"))
+    assert v.href == "/runs/run%2F1/instances/inst_0012"
+    assert v.duration == "112 ms" and v.status == "error" and v.error == "boom"
+
+
+def test_fmt_ms():
+    assert fmt_ms(None) == "—"
+    assert fmt_ms(12.4) == "12 ms"
+    assert fmt_ms(1234) == "1.23 s"
+    assert fmt_ms(125_000) == "2m 05s"
+    assert fmt_ms(3_726_000) == "1h 02m"

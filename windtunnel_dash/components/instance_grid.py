@@ -1,0 +1,192 @@
+"""The run's instances: filter bar with live counts, search, pause, the 50-row grid and its pager.
+
+Every view change is a plain link (or, for search, a redirect) to a new URL
+query, so the browser's back button and shared links keep the view.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from windtunnel_dash.components.instance_status import instance_status_badge
+from windtunnel_dash.state.detail_views import InstanceView
+from windtunnel_dash.state.run_detail import RunDetailState as S
+
+
+def _tab(label: str, count: rx.Var, href: rx.Var, value: str, testid: str) -> rx.Component:
+    return rx.link(
+        rx.text(label),
+        rx.text(count.to_string(), class_name="wd-tab-count", custom_attrs={"data-testid": f"{testid}-count"}),
+        href=href,
+        class_name="wd-tab",
+        underline="none",
+        custom_attrs={"data-active": rx.cond(S.v_status == value, "true", "false"), "data-testid": testid},
+    )
+
+
+def filter_bar() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(
+            _tab("All", S.all_count, S.links.all, "", "filter-all"),
+            _tab("Passed", S.passed, S.links.passed, "passed", "filter-passed"),
+            _tab("Failed", S.failed, S.links.failed, "failed", "filter-failed"),
+            _tab("Errors", S.errors, S.links.errors, "error", "filter-errors"),
+            spacing="1",
+            class_name="wd-tabs",
+        ),
+        rx.spacer(),
+        rx.form(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                name="q",
+                default_value=S.v_q,
+                key=S.v_q,
+                placeholder="Instance or correlation id…",
+                size="2",
+                width="260px",
+                custom_attrs={"data-testid": "search"},
+            ),
+            on_submit=S.search,
+            reset_on_submit=False,
+        ),
+        rx.hstack(
+            rx.switch(checked=S.paused, on_change=S.toggle_pause, size="1", custom_attrs={"data-testid": "pause"}),
+            rx.text("Pause live updates", size="2", color_scheme="gray"),
+            spacing="2",
+            align="center",
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+        width="100%",
+    )
+
+
+def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra: str = "") -> rx.Component:
+    return rx.table.column_header_cell(
+        rx.link(
+            label,
+            rx.cond(active, rx.text(arrow, as_="span", class_name="wd-sort-arrow"), rx.fragment()),
+            href=href,
+            underline="none",
+            class_name="wd-sort",
+        ),
+        class_name=extra,
+    )
+
+
+def _row(r: InstanceView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r.seq.to_string(), class_name="wd-num wd-dim"),
+        rx.table.cell(
+            rx.link(r.instance_id, href=r.href, class_name="wd-rowlink wd-mono", underline="none"),
+        ),
+        rx.table.cell(rx.text(r.correlation_id, class_name="wd-mono wd-dim")),
+        rx.table.cell(r.scenario_id),
+        rx.table.cell(r.duration, class_name="wd-num"),
+        rx.table.cell(instance_status_badge(r.status)),
+        key=r.seq,
+        class_name=rx.cond(r.fresh, "wd-row wd-row-new", "wd-row"),
+        custom_attrs={"data-seq": r.seq, "data-instance": r.instance_id},
+    )
+
+
+def _grid() -> rx.Component:
+    sort = S.v_sort
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                _sort_header(
+                    "#", S.links.sort_seq, (sort == "-seq") | (sort == "seq"),
+                    rx.cond(sort == "seq", "↑", "↓"), "wd-num",
+                ),
+                rx.table.column_header_cell("Instance ID"),
+                rx.table.column_header_cell("Correlation ID"),
+                rx.table.column_header_cell("Scenario"),
+                _sort_header(
+                    "Duration", S.links.sort_duration, (sort == "-durationMs") | (sort == "durationMs"),
+                    rx.cond(sort == "durationMs", "↑", "↓"), "wd-num",
+                ),
+                _sort_header("Status", S.links.sort_status, sort == "status", "↓"),
+            )
+        ),
+        rx.table.body(rx.foreach(S.rows, _row)),
+        size="1",
+        width="100%",
+        class_name="wd-grid",
+        custom_attrs={"data-testid": "instance-grid"},
+    )
+
+
+def _pager_button(label: rx.Component, href: rx.Var, disabled: rx.Var, testid: str) -> rx.Component:
+    return rx.cond(
+        disabled,
+        rx.button(label, size="1", variant="soft", color_scheme="gray", disabled=True),
+        rx.link(
+            rx.button(label, size="1", variant="soft"),
+            href=href,
+            custom_attrs={"data-testid": testid},
+        ),
+    )
+
+
+def pager() -> rx.Component:
+    first_page = S.v_page <= 1
+    last_page = S.v_page >= S.page_count
+    return rx.hstack(
+        rx.text(
+            "Page ", S.v_page.to_string(), " of ", S.page_count.to_string(),
+            size="2",
+            color_scheme="gray",
+            custom_attrs={"data-testid": "page-info"},
+        ),
+        rx.spacer(),
+        _pager_button(rx.icon("chevrons-left", size=14), S.links.first, first_page, "page-first"),
+        _pager_button(rx.hstack(rx.icon("chevron-left", size=14), "Prev", spacing="1"), S.links.prev, first_page, "page-prev"),
+        _pager_button(rx.hstack("Next", rx.icon("chevron-right", size=14), spacing="1"), S.links.next, last_page, "page-next"),
+        _pager_button(rx.icon("chevrons-right", size=14), S.href_last, last_page, "page-last"),
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def new_results_pill() -> rx.Component:
+    return rx.cond(
+        S.new_count > 0,
+        rx.link(
+            rx.badge(
+                rx.icon("arrow-up", size=12),
+                S.new_count.to_string(),
+                " new results",
+                color_scheme="blue",
+                variant="solid",
+                radius="full",
+                size="2",
+            ),
+            href=S.links.head,
+            class_name="wd-pill",
+            custom_attrs={"data-testid": "new-results"},
+        ),
+    )
+
+
+def instance_grid() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            filter_bar(),
+            new_results_pill(),
+            rx.cond(
+                S.rows.length() > 0,
+                _grid(),
+                rx.center(
+                    rx.text(rx.cond(S.v_q != "", "No instance matches this search.", "No instances yet."), color_scheme="gray"),
+                    class_name="wd-empty",
+                ),
+            ),
+            pager(),
+            spacing="3",
+            width="100%",
+        ),
+        class_name="wd-panel",
+    )

@@ -1,0 +1,115 @@
+"""Summary cards (pass rate, duration, counts, errors, latency) and the per-scenario breakdown."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from windtunnel_dash.components.live import ticking_duration
+from windtunnel_dash.components.status import meter_bar
+from windtunnel_dash.state.detail_views import ScenarioView
+from windtunnel_dash.state.run_detail import RunDetailState as S
+
+
+def _card(label: str, value: rx.Component, foot: rx.Component, testid: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, class_name="wd-card-label"),
+            value,
+            foot,
+            spacing="1",
+            width="100%",
+        ),
+        class_name="wd-card",
+        custom_attrs={"data-testid": testid},
+    )
+
+
+def _big(value, class_name: str | rx.Var = "wd-card-value") -> rx.Component:
+    return rx.text(value, class_name=class_name)
+
+
+def summary_cards() -> rx.Component:
+    return rx.grid(
+        _card(
+            "Pass rate",
+            rx.box(_big(S.rate_text), custom_attrs={"data-tone": S.rate_tone}, class_name="wd-toned"),
+            meter_bar(S.pass_rate, S.rate_tone),
+            "card-pass-rate",
+        ),
+        _card(
+            "Duration",
+            _big(rx.cond(S.is_running & (S.started_at != ""), ticking_duration(S.started_at), S.final_duration)),
+            rx.text(rx.cond(S.is_running, "running", "wall clock"), class_name="wd-card-foot"),
+            "card-duration",
+        ),
+        _card(
+            "Instances",
+            _big(S.all_count.to_string()),
+            rx.hstack(
+                rx.text(S.passed.to_string(), " passed", class_name="wd-c-pass"),
+                rx.text(S.failed.to_string(), " failed", class_name="wd-c-fail"),
+                spacing="3",
+                class_name="wd-card-foot",
+            ),
+            "card-instances",
+        ),
+        _card(
+            "Errors",
+            _big(S.errors.to_string(), class_name=rx.cond(S.errors > 0, "wd-card-value wd-c-err", "wd-card-value")),
+            rx.text("could not finish", class_name="wd-card-foot"),
+            "card-errors",
+        ),
+        _card(
+            "Latency",
+            rx.hstack(
+                rx.vstack(rx.text("p50", class_name="wd-card-foot"), rx.text(S.p50, class_name="wd-lat"), spacing="0"),
+                rx.vstack(rx.text("p95", class_name="wd-card-foot"), rx.text(S.p95, class_name="wd-lat"), spacing="0"),
+                rx.vstack(rx.text("p99", class_name="wd-card-foot"), rx.text(S.p99, class_name="wd-lat"), spacing="0"),
+                spacing="4",
+            ),
+            rx.text("instance duration", class_name="wd-card-foot"),
+            "card-latency",
+        ),
+        columns=rx.breakpoints(initial="2", sm="3", lg="5"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _scenario_row(s: ScenarioView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(s.scenario_id, weight="medium")),
+        rx.table.cell(s.total.to_string(), class_name="wd-num"),
+        rx.table.cell(s.passed.to_string(), class_name="wd-num wd-c-pass"),
+        rx.table.cell(s.failed.to_string(), class_name="wd-num wd-c-fail"),
+        rx.table.cell(s.errors.to_string(), class_name="wd-num wd-c-err"),
+        rx.table.cell(
+            rx.text(s.rate_text, class_name="wt-rate-text"),
+            custom_attrs={"data-tone": s.rate_tone},
+            class_name="wd-num",
+        ),
+    )
+
+
+def scenario_breakdown() -> rx.Component:
+    return rx.card(
+        rx.text("By scenario", class_name="wd-section-title"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Scenario"),
+                    rx.table.column_header_cell("Total", class_name="wd-num"),
+                    rx.table.column_header_cell("Pass", class_name="wd-num"),
+                    rx.table.column_header_cell("Fail", class_name="wd-num"),
+                    rx.table.column_header_cell("Err", class_name="wd-num"),
+                    rx.table.column_header_cell("Rate", class_name="wd-num"),
+                )
+            ),
+            rx.table.body(rx.foreach(S.scenarios, _scenario_row)),
+            size="1",
+            width="100%",
+            class_name="wd-scenarios",
+        ),
+        class_name="wd-panel",
+        custom_attrs={"data-testid": "scenario-breakdown"},
+    )

@@ -1,0 +1,222 @@
+"""Typed, display-ready rows for the run detail page, and its URL scheme.
+
+The page's state holds only these small views (a 50-row page, ten failures,
+60 chart buckets), so a viewer's state does not grow with the run. Strings are
+formatted here once, server-side, so the browser only renders text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from urllib.parse import quote, urlencode
+
+from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, TimelineBucket
+from windtunnel_dash.components.format import format_pass_rate, pass_rate_tone
+
+PAGE_SIZE = 50
+FAILURES_SHOWN = 10
+SORTS = ("-seq", "seq", "-durationMs", "durationMs", "status")
+FILTERS = ("", "passed", "failed", "error")  # "" = All
+
+
+@dataclasses.dataclass
+class InstanceView:
+    """One grid row; `fresh` marks rows that arrived live (CSS highlight once, keyed by seq)."""
+
+    seq: int
+    instance_id: str
+    correlation_id: str
+    scenario_id: str
+    duration: str
+    status: str
+    error: str
+    href: str
+    fresh: bool = False
+
+
+@dataclasses.dataclass
+class ScenarioView:
+    scenario_id: str
+    total: int
+    passed: int
+    failed: int
+    errors: int
+    rate_text: str
+    rate_tone: str
+
+
+@dataclasses.dataclass
+class TimelinePoint:
+    t: str
+    passed: int
+    failed: int
+    errors: int
+
+
+@dataclasses.dataclass
+class LatencyPoint:
+    label: str
+    count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What the grid shows; kept in the URL query so it survives reloads and can be shared."""
+
+    status: str = ""
+    sort: str = "-seq"
+    page: int = 1
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> "View":
+        status = params.get("status", "")
+        sort = params.get("sort", "-seq")
+        try:
+            page = max(1, int(params.get("page", "1")))
+        except ValueError:
+            page = 1
+        return cls(
+            status=status if status in FILTERS else "",
+            sort=sort if sort in SORTS else "-seq",
+            page=page,
+            q=params.get("q", "").strip()[:200],
+        )
+
+    @property
+    def is_live_head(self) -> bool:
+        """Page 1, newest first: the only view where new rows may enter in place."""
+        return self.page == 1 and self.sort == "-seq"
+
+    def matches(self, row: InstanceRow) -> bool:
+        if self.status and row.status != self.status:
+            return False
+        return matches_query(row, self.q)
+
+    def href(self, run_id: str, **changes: object) -> str:
+        view = dataclasses.replace(self, **changes)
+        params: dict[str, object] = {}
+        if view.status:
+            params["status"] = view.status
+        if view.sort != "-seq":
+            params["sort"] = view.sort
+        if view.page != 1:
+            params["page"] = view.page
+        if view.q:
+            params["q"] = view.q
+        base = f"/runs/{quote(run_id, safe='')}"
+        return f"{base}?{urlencode(params)}" if params else base
+
+
+def matches_query(row: InstanceRow, q: str) -> bool:
+    """Case-insensitive substring of the instance id or correlation id (as the catalog's `q`)."""
+    if not q:
+        return True
+    needle = q.lower()
+    return needle in row.instance_id.lower() or needle in (row.correlation_id or "").lower()
+
+
+def fmt_ms(ms: float | None) -> str:
+    """216 ms, 1.24 s, 3m 02s: instance latencies need sub-second precision (unlike run durations)."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.2f} s"
+    minutes, seconds = divmod(int(ms // 1000), 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def instance_href(run_id: str, instance_id: str) -> str:
+    return f"/runs/{quote(run_id, safe='')}/instances/{quote(instance_id, safe='')}"
+
+
+def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> InstanceView:
+    return InstanceView(
+        seq=row.seq,
+        instance_id=row.instance_id,
+        correlation_id=row.correlation_id or "",
+        scenario_id=row.scenario_id or "",
+        duration=fmt_ms(row.duration_ms),
+        status=row.status,
+        error=(row.error or "")[:200],
+        href=instance_href(run_id, row.instance_id),
+        fresh=fresh,
+    )
+
+
+def prepend_newest(
+    current: list[InstanceView], incoming: Iterable[InstanceView], limit: int
+) -> tuple[list[InstanceView], int]:
+    """Newest-first merge of live rows above the current ones; returns (rows, how many were new)."""
+    top = max((r.seq for r in current), default=0)
+    new = sorted((r for r in incoming if r.seq > top), key=lambda r: r.seq, reverse=True)
+    return (new + current)[:limit], len(new)
+
+
+def scenario_view(s: ScenarioStats) -> ScenarioView:
+    return ScenarioView(
+        s.scenario_id,
+        s.total,
+        s.passed,
+        s.failed,
+        s.errors,
+        format_pass_rate(s.pass_rate, s.total),
+        pass_rate_tone(s.pass_rate, s.total),
+    )
+
+
+def timeline_points(buckets: Iterable[TimelineBucket]) -> list[TimelinePoint]:
+    """Bucket starts shown as wall-clock HH:MM:SS (the ISO string's time part)."""
+    return [TimelinePoint(_clock(b.start), b.passed, b.failed, b.errors) for b in buckets]
+
+
+def latency_points(buckets: Iterable[LatencyBucket]) -> list[LatencyPoint]:
+    """Each bar is labelled by its lower bound (a histogram's usual axis), e.g. "150 ms"."""
+    return [LatencyPoint(fmt_ms(b.low_ms), b.count) for b in buckets]
+
+
+def _clock(iso: str) -> str:
+    time_part = iso.partition("T")[2] or iso
+    return time_part[:8]
+
+
+@dataclasses.dataclass
+class ViewLinks:
+    """Hrefs for the filter bar, sort headers and pager of one view (they are plain links)."""
+
+    all: str
+    passed: str
+    failed: str
+    errors: str
+    head: str  # page 1, newest first: where "N new results" leads
+    first: str
+    prev: str
+    next: str
+    sort_seq: str
+    sort_duration: str
+    sort_status: str
+
+
+def view_links(run_id: str, view: View) -> ViewLinks:
+    def to(**changes: object) -> str:
+        return view.href(run_id, **changes)
+
+    return ViewLinks(
+        all=to(status="", page=1),
+        passed=to(status="passed", page=1),
+        failed=to(status="failed", page=1),
+        errors=to(status="error", page=1),
+        head=to(sort="-seq", page=1),
+        first=to(page=1),
+        prev=to(page=max(1, view.page - 1)),
+        next=to(page=view.page + 1),
+        sort_seq=to(sort="seq" if view.sort == "-seq" else "-seq", page=1),
+        sort_duration=to(sort="durationMs" if view.sort == "-durationMs" else "-durationMs", page=1),
+        sort_status=to(sort="status", page=1),
+    )
