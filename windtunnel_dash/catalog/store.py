@@ -8,15 +8,18 @@ run's row (kept current by the tailer), so none of them scans a run's instances.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Integer, cast, func, select
 
+from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import ERROR, FAILED, INSTANCE_STATUSES, PASSED, pass_rate, run_status
@@ -83,6 +86,18 @@ def _instance_row(r: Any) -> InstanceRow:
         passed=r.passed, duration_ms=r.duration_ms, status=r.status, error=r.error,
         completed_at=r.completed_at, started_at=r.started_at,
     )
+
+
+def _read_lines(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
+    """The objects of the lines at (`pos`, `size`) in a run file; {} where the file no longer holds them."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return [{} for _ in spans]
+    try:
+        return [parse_line(os.pread(fd, span.size, span.pos)) or {} for span in spans]
+    finally:
+        os.close(fd)
 
 
 def _contains(column: Any, q: str) -> Any:
@@ -227,34 +242,36 @@ class Catalog:
     def get_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         with self.engine.connect() as conn:
             r = conn.execute(
-                select(*INSTANCE_COLUMNS, _I.raw).where(_I.run_id == run_id, _I.instance_id == instance_id)
+                select(*INSTANCE_COLUMNS, _I.pos, _I.size).where(_I.run_id == run_id, _I.instance_id == instance_id)
                 .order_by(_I.seq).limit(1)
             ).first()
             if r is None:
                 return None
+            run_path = Path(conn.execute(select(RUNS.c.path).where(RUNS.c.run_id == run_id)).scalar_one())
             step_rows = conn.execute(
-                select(_S.step_index, _S.raw).where(_S.run_id == run_id, _S.instance_id == instance_id)
+                select(_S.step_index, _S.pos, _S.size).where(_S.run_id == run_id, _S.instance_id == instance_id)
                 .order_by(_S.step_seq)
             ).all()
-            assertion_raws = conn.execute(
-                select(ASSERTIONS.c.raw).where(ASSERTIONS.c.run_id == run_id, ASSERTIONS.c.instance_id == instance_id)
+            assertion_rows = conn.execute(
+                select(ASSERTIONS.c.pos, ASSERTIONS.c.size)
+                .where(ASSERTIONS.c.run_id == run_id, ASSERTIONS.c.instance_id == instance_id)
                 .order_by(ASSERTIONS.c.assertion_seq)
-            ).scalars().all()
+            ).all()
         by_step: dict[int | None, list[AssertionRow]] = {}
-        for raw in assertion_raws:
-            a = Assertion.from_dict(parse_line(raw) or {})
+        for obj in _read_lines(run_path / layout.ASSERTIONS, assertion_rows):
+            a = Assertion.from_dict(obj)
             by_step.setdefault(a.step_index, []).append(
                 AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
             )
         steps = []
-        for step_index, raw in step_rows:
-            s = Step.from_dict(parse_line(raw) or {})
+        for (step_index, _, _), obj in zip(step_rows, _read_lines(run_path / layout.STEPS, step_rows)):
+            s = Step.from_dict(obj)
             steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
                                     by_step.pop(step_index, [])))
         for step_index, orphans in by_step.items():  # assertions naming no step we have: still shown
             steps.append(StepDetail(-1 if step_index is None else step_index, None, None, None, {}, orphans))
-        entry = Instance.from_dict(parse_line(r.raw) or {}).entry_data
-        return InstanceDetail(instance=_instance_row(r), entry_data=entry, steps=steps)
+        [entry] = _read_lines(run_path / layout.INSTANCES, [r])
+        return InstanceDetail(instance=_instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
 
     # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------
 

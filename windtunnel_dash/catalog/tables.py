@@ -1,17 +1,18 @@
 """The catalog's tables (sqlmodel), indexed for exactly the queries the pages and the API make.
 
-Per-line rows keep the raw line (`raw`) so detail views re-read the full record
-without the ingest path having to re-serialise bodies; the columns beside it
-are what lists filter and sort on. `(run_id, seq)` is the primary key of every
+Per-line rows keep where their line is (`pos`, `size` in the run's file), not
+the line: detail views re-read the few lines they show from the files, which
+stay the source of truth, so ingest neither re-serialises nor stores bodies
+twice. The columns beside are what lists filter and sort on. `(run_id, seq)` is the primary key of every
 line table, which makes ingest idempotent (DESIGN.md §7).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, LargeBinary, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class RunTable(SQLModel, table=True):
@@ -25,6 +26,7 @@ class RunTable(SQLModel, table=True):
     )
 
     run_id: str = Field(primary_key=True)
+    path: str = ""  # the run's directory: where detail views re-read lines from
     sut_name: str | None = None
     scenario_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     started_at: str | None = None
@@ -78,7 +80,8 @@ class InstanceTable(SQLModel, table=True):
     started_at: str | None = None
     completed_at: str | None = None
     completed_ts: float | None = None  # epoch seconds of completed_at, for the timeline
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pos: int  # byte offset of the line in its file
+    size: int
 
 
 class StepTable(SQLModel, table=True):
@@ -94,7 +97,8 @@ class StepTable(SQLModel, table=True):
     step_type: str | None = None
     ok: bool | None = None
     latency_ms: float | None = None
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pos: int  # byte offset of the line in its file
+    size: int
 
 
 class AssertionTable(SQLModel, table=True):
@@ -105,7 +109,8 @@ class AssertionTable(SQLModel, table=True):
     assertion_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     step_index: int | None = None
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pos: int  # byte offset of the line in its file
+    size: int
 
 
 class FileOffsetTable(SQLModel, table=True):

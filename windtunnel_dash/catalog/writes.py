@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, or_, select, update
+from functools import lru_cache
+
+from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, delete, insert, or_, select, update
 
 from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunTable, StepTable
 
@@ -22,6 +24,18 @@ ASSERTIONS = AssertionTable.__table__
 OFFSETS = FileOffsetTable.__table__
 LINE_TABLES = (INSTANCES, STEPS, ASSERTIONS)
 
+# Line rows travel as tuples in these column orders: building a dict per row
+# and binding it by name costs more than parsing the line.
+INSTANCE_FIELDS = (
+    "run_id", "seq", "instance_id", "correlation_id", "scenario_id", "passed", "status", "status_rank", "error",
+    "duration_ms", "dur_asc", "dur_desc", "started_at", "completed_at", "completed_ts", "pos", "size",
+)
+STEP_FIELDS = (
+    "run_id", "step_seq", "instance_id", "correlation_id", "step_index", "step_name", "step_type", "ok",
+    "latency_ms", "pos", "size",
+)
+ASSERTION_FIELDS = ("run_id", "assertion_seq", "instance_id", "step_index", "pos", "size")
+
 
 @dataclass(slots=True)
 class IngestBatch:
@@ -29,9 +43,9 @@ class IngestBatch:
 
     run_id: str
     run: dict[str, Any]  # absolute values for the run's row (never increments: idempotent)
-    instances: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    assertions: list[dict[str, Any]] = field(default_factory=list)
+    instances: list[tuple] = field(default_factory=list)  # in INSTANCE_FIELDS order
+    steps: list[tuple] = field(default_factory=list)  # STEP_FIELDS
+    assertions: list[tuple] = field(default_factory=list)  # ASSERTION_FIELDS
     offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # file → (offset, inode)
     reset: bool = False  # a file shrank or was replaced: drop the run's rows first
 
@@ -44,18 +58,38 @@ class StoredRun:
     offsets: dict[str, tuple[int, int]]
 
 
-def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_statement(dialect: Dialect, table: Table, fields: tuple[str, ...]) -> Any:
+    """INSERT that skips rows whose primary key exists (SQLite, Postgres); a plain INSERT elsewhere."""
+    stmt: Any
+    if dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+
+        stmt = dialect_insert(table).on_conflict_do_nothing()
+    elif dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+
+        stmt = dialect_insert(table).on_conflict_do_nothing()
+    else:
+        stmt = insert(table)
+    return stmt.values({f: bindparam(f) for f in fields})
+
+
+@lru_cache(maxsize=32)
+def _positional_sql(dialect: Dialect, table: Table, fields: tuple[str, ...]) -> str | None:
+    """The statement's SQL when the driver binds by position in `fields` order, else None."""
+    compiled = _insert_statement(dialect, table, fields).compile(dialect=dialect)
+    return str(compiled) if compiled.positiontup == list(fields) else None
+
+
+def insert_rows(conn: Connection, table: Table, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Core-level executemany of tuple rows, duplicates of `(run_id, seq)` ignored."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    sql = _positional_sql(conn.dialect, table, fields)
+    if sql is not None:
+        conn.exec_driver_sql(sql, rows)
     else:
-        conn.execute(insert(table), rows)
-        return
-    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(_insert_statement(conn.dialect, table, fields), [dict(zip(fields, r)) for r in rows])
 
 
 def load_run(engine: Engine, run_id: str) -> StoredRun:
@@ -91,15 +125,13 @@ def commit(engine: Engine, batch: IngestBatch) -> None:
             for table in LINE_TABLES:
                 conn.execute(delete(table).where(table.c.run_id == run_id))
         _write_run(conn, run_id, batch.run)
-        _insert_ignoring_duplicates(conn, INSTANCES, batch.instances)
-        _insert_ignoring_duplicates(conn, STEPS, batch.steps)
-        _insert_ignoring_duplicates(conn, ASSERTIONS, batch.assertions)
+        insert_rows(conn, INSTANCES, INSTANCE_FIELDS, batch.instances)
+        insert_rows(conn, STEPS, STEP_FIELDS, batch.steps)
+        insert_rows(conn, ASSERTIONS, ASSERTION_FIELDS, batch.assertions)
         for file, (offset, inode) in batch.offsets.items():
             where = (OFFSETS.c.run_id == run_id) & (OFFSETS.c.file == file)
             if not conn.execute(update(OFFSETS).where(where).values(offset=offset, inode=inode)).rowcount:
-                _insert_ignoring_duplicates(
-                    conn, OFFSETS, [{"run_id": run_id, "file": file, "offset": offset, "inode": inode}]
-                )
+                insert_rows(conn, OFFSETS, ("run_id", "file", "offset", "inode"), [(run_id, file, offset, inode)])
 
 
 def _write_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
@@ -109,7 +141,8 @@ def _write_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
     fresher = or_(c.generation < generation, (c.generation == generation) & (c.head <= head))
     result = conn.execute(update(RUNS).where((c.run_id == run_id) & fresher).values(**values))
     if not result.rowcount:
-        _insert_ignoring_duplicates(conn, RUNS, [{**values, "run_id": run_id}])
+        fields = ("run_id", *values)
+        insert_rows(conn, RUNS, fields, [(run_id, *values.values())])
 
 
 def delete_run(engine: Engine, run_id: str) -> None:

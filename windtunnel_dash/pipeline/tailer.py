@@ -90,7 +90,7 @@ def new_run_values(path: Path) -> dict[str, Any]:
     """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
     seen = datetime.fromtimestamp(_mtime(path) or time.time(), timezone.utc).isoformat().replace("+00:00", "Z")
     return {
-        "sut_name": None, "scenario_ids": "[]", "started_at": None, "start_key": seen, "completed_at": None,
+        "path": str(path), "sut_name": None, "scenario_ids": "[]", "started_at": None, "start_key": seen, "completed_at": None,
         "planned": None, "config": "{}", "manifest_error": None, "complete": False, "duration_ms": None,
         "last_modified": 0.0, "generation": 0, "head": 0, "step_head": 0, "assertion_head": 0,
         "total": 0, "passed": 0, "failed": 0, "errors": 0, "pass_rate": 0.0, "unreadable": 0,
@@ -108,6 +108,7 @@ class RunTailer:
         stored = writes.load_run(engine, run_id)
         self._run: dict[str, Any] = stored.run or new_run_values(path)
         self._run.pop("run_id", None)
+        self._run["path"] = str(path)
         self._offsets: dict[str, tuple[int, int]] = stored.offsets
         self._agg: RunAggregate | None = None  # loaded on the first new instance line
         self._numberer: StepNumberer | None = None  # loaded on the first new step line
@@ -265,12 +266,13 @@ class RunTailer:
             (layout.STEPS, self._steps),
             (layout.ASSERTIONS, self._assertions),
         ):
+            start = self._offsets.get(name, (0, 0))[0]
             data, offset, at_end = self._read_chunk(name)
             all_at_end = all_at_end and at_end
             if batch.reset or offset != self._offsets.get(name):
                 batch.offsets[name] = offset
             if data:
-                fill(batch, data.split(b"\n")[:-1])
+                fill(batch, data.split(b"\n")[:-1], start)
         if all_at_end and complete_if_at_end:
             run["complete"] = True
         if batch.instances:
@@ -303,59 +305,52 @@ class RunTailer:
         return self._numberer
 
     @staticmethod
-    def _readable(lines: list[bytes], run: dict[str, Any]) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """(raw, object) of each readable line; blank lines are skipped, unreadable ones counted on the run."""
+    def _readable(lines: list[bytes], pos: int, run: dict[str, Any]) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(pos, size, object) of each readable line starting at byte `pos`; unreadable ones counted on the run."""
         for raw in lines:
-            if is_blank(raw):
-                continue
-            obj = parse_line(raw)
-            if obj is None:
-                run["unreadable"] += 1
-            else:
-                yield raw, obj
+            size = len(raw)
+            if not is_blank(raw):
+                obj = parse_line(raw)
+                if obj is None:
+                    run["unreadable"] += 1
+                else:
+                    yield pos, size, obj
+            pos += size + 1
 
-    def _instances(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+    def _instances(self, batch: writes.IngestBatch, lines: list[bytes], pos: int) -> None:
         run, rows, agg, run_id = batch.run, batch.instances, self._aggregate(), self.run_id
         seq = run["head"]
-        for raw, obj in self._readable(lines, run):
+        for pos, size, obj in self._readable(lines, pos, run):
             inst = Instance.from_dict(obj)
             seq += 1
             status = classify(inst.passed, inst.error)
             duration = inst.duration_ms
-            rows.append({
-                "run_id": run_id, "seq": seq, "instance_id": inst.instance_id or f"#{seq}",
-                "correlation_id": inst.correlation_id, "scenario_id": inst.scenario_id, "passed": inst.passed,
-                "status": status, "status_rank": STATUS_RANK[status], "error": inst.error,
-                "duration_ms": duration,
-                "dur_asc": MISSING_LAST if duration is None else duration,
-                "dur_desc": MISSING_LAST if duration is None else -duration,
-                "started_at": inst.started_at, "completed_at": inst.completed_at,
-                "completed_ts": _iso_epoch(inst.completed_at), "raw": raw,
-            })
+            rows.append((  # writes.INSTANCE_FIELDS order
+                run_id, seq, inst.instance_id or f"#{seq}", inst.correlation_id, inst.scenario_id, inst.passed,
+                status, STATUS_RANK[status], inst.error, duration,
+                MISSING_LAST if duration is None else duration, MISSING_LAST if duration is None else -duration,
+                inst.started_at, inst.completed_at, _iso_epoch(inst.completed_at), pos, size,
+            ))
             agg.add(inst.scenario_id, status, duration)
         run["head"] = seq
 
-    def _steps(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+    def _steps(self, batch: writes.IngestBatch, lines: list[bytes], pos: int) -> None:
         run, rows, numberer, run_id = batch.run, batch.steps, self._step_numberer(), self.run_id
         seq = run["step_head"]
-        for raw, obj in self._readable(lines, run):
+        for pos, size, obj in self._readable(lines, pos, run):
             step = numberer.number(Step.from_dict(obj))
             seq += 1
-            rows.append({
-                "run_id": run_id, "step_seq": seq, "instance_id": step.instance_id,
-                "correlation_id": step.correlation_id, "step_index": step.step_index, "step_name": step.step_name,
-                "step_type": step.step_type, "ok": step.ok, "latency_ms": step.latency_ms, "raw": raw,
-            })
+            rows.append((  # writes.STEP_FIELDS order
+                run_id, seq, step.instance_id, step.correlation_id, step.step_index, step.step_name,
+                step.step_type, step.ok, step.latency_ms, pos, size,
+            ))
         run["step_head"] = seq
 
-    def _assertions(self, batch: writes.IngestBatch, lines: list[bytes]) -> None:
+    def _assertions(self, batch: writes.IngestBatch, lines: list[bytes], pos: int) -> None:
         run, rows, run_id = batch.run, batch.assertions, self.run_id
         seq = run["assertion_head"]
-        for raw, obj in self._readable(lines, run):
+        for pos, size, obj in self._readable(lines, pos, run):
             assertion = Assertion.from_dict(obj)
             seq += 1
-            rows.append({
-                "run_id": run_id, "assertion_seq": seq, "instance_id": assertion.instance_id,
-                "step_index": assertion.step_index, "raw": raw,
-            })
+            rows.append((run_id, seq, assertion.instance_id, assertion.step_index, pos, size))  # ASSERTION_FIELDS
         run["assertion_head"] = seq

@@ -1,0 +1,64 @@
+"""Ingest throughput: a finished run of N instances × 4 steps, file → committed catalog rows.
+
+Lines are shaped like the real turbulence fixture (same keys and body sizes),
+so the figure reflects parsing and storing what runners actually write.
+Target (DESIGN/issue): ≥ 20,000 instance lines per second.
+
+    .venv/bin/python bench/ingest.py [--instances 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from windtunnel_dash.catalog import Catalog  # noqa: E402
+from windtunnel_dash.pipeline.tailer import RunTailer  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "runs" / "run_20261126_151613"
+
+
+def write_run(run_dir: Path, instances: int, steps_per_instance: int = 4) -> None:
+    inst_t = json.loads((FIXTURE / "instances.jsonl").read_text().splitlines()[0])
+    step_ts = [json.loads(line) for line in (FIXTURE / "steps.jsonl").read_text().splitlines()[:steps_per_instance]]
+    run_dir.mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_dir.name, "timestamp": "2026-01-01T00:00:00Z",
+                                                       "config": {"instances": instances}}))
+    with open(run_dir / "instances.jsonl", "w") as fi, open(run_dir / "steps.jsonl", "w") as fs:
+        for n in range(instances):
+            iid = f"inst_{n:08x}"
+            for k, st in enumerate(step_ts):
+                fs.write(json.dumps({**st, "instance_id": iid, "step_index": k}) + "\n")
+            fi.write(json.dumps({**inst_t, "instance_id": iid, "correlation_id": f"corr_{n:08x}",
+                                 "passed": n % 7 != 0, "duration_ms": 100 + n % 500,
+                                 "error": "boom" if n % 21 == 0 else None}) + "\n")
+    (run_dir / "summary.json").write_text("{}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "runs" / "bench_run"
+        write_run(run_dir, args.instances)
+        size = sum(p.stat().st_size for p in run_dir.iterdir())
+        catalog = Catalog(f"sqlite:///{tmp}/catalog.db")
+        start = time.perf_counter()
+        result = RunTailer("bench_run", run_dir, catalog.engine).poll()
+        elapsed = time.perf_counter() - start
+        stats = catalog.run_stats("bench_run")
+        assert result.complete and stats.total == args.instances, (result, stats)
+        print(f"ingest: {args.instances} instances + {result.step_head} steps ({size / 1e6:.0f} MB) "
+              f"in {elapsed:.2f} s = {args.instances / elapsed:,.0f} instance lines/s "
+              f"({(args.instances + result.step_head) / elapsed:,.0f} lines/s); target >= 20,000 instance lines/s")
+
+
+if __name__ == "__main__":
+    main()
