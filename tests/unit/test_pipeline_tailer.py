@@ -1,0 +1,245 @@
+"""The tailer against real files: whole lines only, exact counts, truncation, restarts, status (DESIGN §2–4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from windtunnel_dash.artifacts.reader import read_run
+from windtunnel_dash.artifacts.status import nearest_rank
+from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.pipeline.tailer import RunTailer
+
+from tests.unit.pipeline_support import (
+    FIXTURE_RUNS,
+    append,
+    catalog_instances,
+    file_instances,
+    instance_line,
+    make_catalog,
+    status_of,
+    step_line,
+    tail,
+    write_manifest,
+)
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Catalog:
+    return make_catalog(tmp_path)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "runs" / "run_a"
+    write_manifest(path)
+    return path
+
+
+def test_random_chunk_splits_with_pauses_end_equal_to_the_file(catalog: Catalog, run_dir: Path) -> None:
+    rng = random.Random(7)
+    lines = [instance_line(n, status=status_of(n)) for n in range(10_000)]
+    for n in rng.sample(range(10_000), 40):  # a few unreadable and blank lines among them
+        lines[n] = rng.choice([b"{not json\n", b"\xff\xfe\n", b"[1, 2]\n", b"\n", b"   \n"])
+    data = b"".join(lines)
+    tailer = RunTailer(run_dir.name, run_dir, catalog.engine)
+    pos = 0
+    while pos < len(data):
+        cut = min(len(data), pos + rng.randint(1, 6_000))  # splits lines anywhere, even inside UTF-8
+        append(run_dir / "instances.jsonl", data[pos:cut])
+        pos = cut
+        tailer.poll()
+        if rng.random() < 0.03:
+            tailer = RunTailer(run_dir.name, run_dir, catalog.engine)  # now and then, a restart
+    expected = file_instances(run_dir)
+    assert catalog_instances(catalog, run_dir.name) == expected
+    run = catalog.get_run(run_dir.name)
+    assert run.unreadable_lines == sum(read_run(run_dir).unreadable.values()) > 0
+    assert run.stats.total == len(expected) == sum(1 for line in lines if line.startswith(b'{"'))
+
+
+def test_a_half_written_line_waits_for_its_rest(catalog: Catalog, run_dir: Path) -> None:
+    line = instance_line(1)
+    append(run_dir / "instances.jsonl", line[:20])
+    assert tail(catalog, run_dir).head == 0
+    append(run_dir / "instances.jsonl", line[20:])
+    assert tail(catalog, run_dir).head == 1
+    assert catalog.run_stats(run_dir.name).total == 1
+
+
+def test_unreadable_lines_are_counted_per_run_and_take_no_seq(catalog: Catalog, run_dir: Path) -> None:
+    append(run_dir / "instances.jsonl", b"".join([
+        instance_line(1), b"{broken\n", "caf\u00e9".encode("latin-1") + b"\n", b'"a string"\n', b"\n",
+        instance_line(2, status="error"), b"[]\n", instance_line(3, status="failed"),
+    ]))
+    append(run_dir / "steps.jsonl", step_line(1, 0) + b"nope\n")
+    tail(catalog, run_dir)
+    assert [(seq, iid) for seq, iid, *_ in catalog_instances(catalog, run_dir.name)] == [
+        (1, "inst_000001"), (2, "inst_000002"), (3, "inst_000003")]
+    run = catalog.get_run(run_dir.name)
+    assert run.unreadable_lines == 5
+    assert (run.stats.passed, run.stats.failed, run.stats.errors) == (1, 1, 1)
+
+
+def test_a_truncated_file_is_read_again_and_the_runs_rows_rebuilt(catalog: Catalog, run_dir: Path) -> None:
+    path = run_dir / "instances.jsonl"
+    append(path, b"".join(instance_line(n) for n in range(10)))
+    append(run_dir / "steps.jsonl", b"".join(step_line(n, 0) for n in range(10)))
+    first = tail(catalog, run_dir)
+    path.write_bytes(b"".join(instance_line(n, status="failed") for n in range(100, 103)))
+    second = tail(catalog, run_dir)
+    assert second.generation == first.generation + 1
+    assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
+    stats = catalog.run_stats(run_dir.name)
+    assert (stats.total, stats.failed) == (3, 3)
+    assert second.step_head == 10  # the steps file was read again too, without doubling
+
+
+def test_a_replaced_file_is_read_again_even_when_longer(catalog: Catalog, run_dir: Path) -> None:
+    path = run_dir / "instances.jsonl"
+    append(path, b"".join(instance_line(n) for n in range(3)))
+    tail(catalog, run_dir)
+    replacement = run_dir / "instances.new"
+    replacement.write_bytes(b"".join(instance_line(n, status="error") for n in range(50, 60)))
+    os.replace(replacement, path)
+    tail(catalog, run_dir)
+    assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
+    assert catalog.run_stats(run_dir.name).errors == 10
+
+
+def test_restart_resumes_with_nothing_lost_or_doubled(tmp_path: Path, run_dir: Path) -> None:
+    path = run_dir / "instances.jsonl"
+    append(path, b"".join(instance_line(n, status=status_of(n)) for n in range(50)) + instance_line(50)[:7])
+    tail(make_catalog(tmp_path), run_dir)
+    append(path, instance_line(50)[7:] + b"".join(instance_line(n, status=status_of(n)) for n in range(51, 100)))
+    catalog = make_catalog(tmp_path)  # a new process: new engine, same database file
+    tail(catalog, run_dir)
+    assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
+    stats = catalog.run_stats(run_dir.name)
+    durations = sorted(float(n % 997) for n in range(100))
+    assert stats.total == 100
+    assert (stats.p50_ms, stats.p95_ms, stats.p99_ms) == tuple(nearest_rank(durations, p) for p in (50, 95, 99))
+
+
+def test_two_workers_tailing_one_run_never_double_count(tmp_path: Path, run_dir: Path) -> None:
+    a, b = make_catalog(tmp_path), make_catalog(tmp_path)
+    tailers = [RunTailer(run_dir.name, run_dir, a.engine), RunTailer(run_dir.name, run_dir, b.engine)]
+    for chunk in range(10):
+        append(run_dir / "instances.jsonl", b"".join(instance_line(chunk * 10 + n) for n in range(10)))
+        for tailer in random.Random(chunk).sample(tailers, 2):
+            tailer.poll()
+    assert catalog_instances(a, run_dir.name) == file_instances(run_dir)
+    assert a.run_stats(run_dir.name).total == 100
+
+
+def test_steps_of_the_older_layout_are_numbered_by_order_across_restarts(catalog: Catalog, run_dir: Path) -> None:
+    append(run_dir / "steps.jsonl", step_line(1, None) + step_line(2, None) + step_line(1, None))
+    tail(catalog, run_dir)
+    append(run_dir / "steps.jsonl", step_line(1, None) + step_line(2, None))
+    append(run_dir / "instances.jsonl", instance_line(1) + instance_line(2))
+    tail(catalog, run_dir)
+    assert [s.step_index for s in catalog.get_instance(run_dir.name, "inst_000001").steps] == [0, 1, 2]
+    assert [s.step_index for s in catalog.get_instance(run_dir.name, "inst_000002").steps] == [0, 1]
+
+
+def test_an_empty_instance_id_falls_back_to_its_seq(catalog: Catalog, run_dir: Path) -> None:
+    append(run_dir / "instances.jsonl", instance_line(1) + instance_line(2, instance_id=""))
+    tail(catalog, run_dir)
+    assert [iid for _, iid, *_ in catalog_instances(catalog, run_dir.name)] == ["inst_000001", "#2"]
+
+
+@pytest.fixture
+def read_only_fixture_root(tmp_path: Path):
+    root = tmp_path / "ro_runs"
+    shutil.copytree(FIXTURE_RUNS, root)
+    paths = [root, *root.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    yield root
+    for path in paths:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def _listing(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def test_both_fixture_runs_ingest_from_a_read_only_root(catalog: Catalog, read_only_fixture_root: Path) -> None:
+    before = _listing(read_only_fixture_root)
+    legacy = tail(catalog, read_only_fixture_root / "run_20240122_001")
+    real = tail(catalog, read_only_fixture_root / "run_20261126_151613")
+    assert _listing(read_only_fixture_root) == before  # nothing written into the runs root
+    old = catalog.get_run("run_20240122_001")
+    assert (old.stats.total, old.stats.passed, old.stats.failed, old.stats.errors) == (4, 1, 0, 3)
+    assert old.status == "complete" and legacy.complete
+    new = catalog.get_run("run_20261126_151613")
+    assert (new.stats.total, new.stats.passed, new.stats.failed, new.stats.errors) == (200, 168, 23, 9)
+    assert new.status == "complete" and real.complete
+    assert (real.step_head, new.unreadable_lines, old.unreadable_lines) == (782, 0, 0)
+    detail = catalog.get_instance("run_20261126_151613", "inst_d2da358d8e5b")
+    assert detail.steps[1].assertions and detail.steps[1].assertions[0].assertion_name == "cart_created"
+
+
+def _status(tmp_path: Path, run_dir: Path, **catalog_kwargs) -> str:
+    catalog = make_catalog(tmp_path, **catalog_kwargs)
+    tail(catalog, run_dir)
+    return catalog.get_run(run_dir.name).status
+
+
+def test_run_status_running_then_failing_then_complete(tmp_path: Path, run_dir: Path) -> None:
+    append(run_dir / "instances.jsonl", instance_line(1))
+    assert _status(tmp_path, run_dir) == "running"
+    append(run_dir / "instances.jsonl", instance_line(2, status="failed"))
+    assert _status(tmp_path, run_dir) == "failing"
+    (run_dir / "summary.json").write_text(json.dumps({"completed_at": "2026-01-01T00:05:00Z"}))
+    assert _status(tmp_path, run_dir) == "complete"
+    run = make_catalog(tmp_path).get_run(run_dir.name)
+    assert run.completed_at == "2026-01-01T00:05:00Z" and run.duration_ms == 300_000.0
+
+
+def test_a_run_whose_files_are_older_than_the_stall_timeout_is_stalled(tmp_path: Path, run_dir: Path) -> None:
+    append(run_dir / "instances.jsonl", instance_line(1, status="failed"))
+    old = time.time() - 600
+    for path in (run_dir, *run_dir.iterdir()):
+        os.utime(path, (old, old))
+    assert _status(tmp_path, run_dir, stall_timeout_s=300) == "stalled"
+    assert _status(tmp_path, run_dir, stall_timeout_s=900) == "failing"
+
+
+def test_a_malformed_manifest_makes_an_error_run_with_a_reason(catalog: Catalog, run_dir: Path) -> None:
+    (run_dir / "manifest.json").write_text('{"run_id": ')
+    append(run_dir / "instances.jsonl", instance_line(1))
+    tail(catalog, run_dir)
+    run = catalog.get_run(run_dir.name)
+    assert run.status == "error" and "manifest.json" in run.status_reason
+    assert run.stats.total == 1  # its lines still count
+    write_manifest(run_dir)
+    tail(catalog, run_dir)
+    assert catalog.get_run(run_dir.name).status == "running"
+
+
+def test_the_older_layouts_completed_at_means_complete(tmp_path: Path, catalog: Catalog) -> None:
+    run_dir = tmp_path / "runs" / "legacy"
+    run_dir.mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps({"sut_name": "x", "scenarios": ["a"], "started_at":
+                                                       "2024-01-22T10:00:00Z", "completed_at": "2024-01-22T10:00:10Z"}))
+    tail(catalog, run_dir)
+    run = catalog.get_run("legacy")
+    assert (run.status, run.scenario_ids, run.duration_ms) == ("complete", ["a"], 10_000.0)
+
+
+def test_a_summary_that_lands_before_the_lines_still_ends_exact(catalog: Catalog, run_dir: Path) -> None:
+    (run_dir / "summary.json").write_text("{}")
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(5)))
+    assert tail(catalog, run_dir).complete
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(5, 9)))
+    result = tail(catalog, run_dir)
+    assert result.complete and result.head == 9
+    assert catalog.get_run(run_dir.name).stats.total == 9
