@@ -16,7 +16,6 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 WINDTUNNEL_RUNS_DIR ?= runs
 DEMO ?= 1
-export HOST PORT WINDTUNNEL_RUNS_DIR DEMO
 
 # Per-test limits; the first e2e test also pays for the server's first build.
 PYTEST := $(PY) -m pytest -q -ra
@@ -26,7 +25,7 @@ E2E_TIMEOUT := 600
 .PHONY: run test setup browser
 
 run: setup
-	$(PY) scripts/serve.py
+	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/serve.py
 
 # pytest exits 5 when a tier collected no tests: say so instead of failing.
 define pytest_tier

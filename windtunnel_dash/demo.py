@@ -1,5 +1,118 @@
-"""Starting point; the foundation developer replaces this module."""
+"""DEMO=1: keep a simulated run going in the runs root, so a fresh `make run` always has something live.
+
+The simulator runs as a subprocess (`python -m windtunnel_dash simulate`): its writing never competes
+with the server's event loop, and its runs reach the dashboard the way a real runner's do, as files.
+A demo starts only when no run in the folder is running, so a real runner's run is never crowded out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .artifacts.layout import LINE_FILES, MANIFEST, SUMMARY
+from .artifacts.writer import new_run_id
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# About 100 s per run at 20 instances/s: slow enough to watch rows arrive, with some failures and errors.
+DEMO_FLAGS = {"instances": 2000, "rate": 20, "concurrency": 50, "fail_rate": 0.06, "error_rate": 0.01}
+RECENT_S = 30.0  # a run without summary.json whose files changed this recently is running
+POLL_S = 5.0
+AFTER_CRASH_S = 60.0  # a simulator that failed is not restarted in a tight loop
+
+_children: list[subprocess.Popen] = []
 
 
-async def demo_lifespan():
-    return None
+def simulator_command(runs_dir: Path, run_id: str, **flags: object) -> list[str]:
+    """The simulator's command line; keyword flags map to options (fail_rate=0.1 -> --fail-rate 0.1)."""
+    args = [sys.executable, "-m", "windtunnel_dash", "simulate", "--runs-dir", str(runs_dir), "--run-id", run_id]
+    for name, value in flags.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    return args
+
+
+def start_demo_run(settings: Settings) -> str:
+    """Start one demo run in the background (the run list's "Start demo run" button); returns its run id."""
+    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    command = simulator_command(settings.runs_dir, run_id, **DEMO_FLAGS)
+    _children.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+    logger.info("demo run %s started", run_id)
+    return run_id
+
+
+def has_running_run(runs_dir: Path, now: float | None = None) -> bool:
+    """Whether some run under `runs_dir` has no summary and a file modified in the last RECENT_S seconds."""
+    now = time.time() if now is None else now
+    try:
+        entries = [Path(e.path) for e in os.scandir(runs_dir) if e.is_dir()]
+    except OSError:
+        return False
+    for run in entries:
+        if (run / SUMMARY).exists():
+            continue
+        for name in (MANIFEST, *LINE_FILES):
+            try:
+                if now - (run / name).stat().st_mtime < RECENT_S:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def _is_writable_dir(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def _reap() -> int | None:
+    """Forget finished children; returns the worst exit code among them (None when none finished)."""
+    codes = [child.returncode for child in _children if child.poll() is not None]
+    _children[:] = [child for child in _children if child.returncode is None]
+    return max(codes, key=abs) if codes else None
+
+
+async def _keep_a_run_going(settings: Settings) -> None:
+    while True:
+        wait = POLL_S
+        if _reap():
+            logger.warning("demo simulator failed; next demo run in %.0f s", AFTER_CRASH_S)
+            wait = AFTER_CRASH_S
+        elif not _children and not await asyncio.to_thread(has_running_run, settings.runs_dir):
+            start_demo_run(settings)
+        await asyncio.sleep(wait)
+
+
+def _stop_children() -> None:
+    for child in _children:
+        if child.poll() is None:
+            child.terminate()
+    for child in _children:
+        try:
+            child.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    _children.clear()
+
+
+async def demo_lifespan() -> None:
+    """Lifespan task: keeps a demo run going when DEMO is on; stops every simulator it started on shutdown."""
+    settings = Settings.from_env()
+    try:
+        if settings.demo and _is_writable_dir(settings.runs_dir):
+            await _keep_a_run_going(settings)
+        else:
+            await asyncio.Event().wait()  # nothing to keep going; still stop button-started runs at shutdown
+    finally:
+        await asyncio.to_thread(_stop_children)
