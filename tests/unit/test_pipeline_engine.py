@@ -1,0 +1,176 @@
+"""The whole live pipeline with the real watcher: files → tailer → catalog → hub → readers (DESIGN §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from windtunnel_dash.pipeline.engine import Engine
+
+from tests.unit.pipeline_support import (
+    FIXTURE_RUNS,
+    append,
+    catalog_instances,
+    eventually,
+    file_instances,
+    instance_line,
+    settings_for,
+    status_of,
+    write_manifest,
+)
+
+
+@contextlib.asynccontextmanager
+async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
+    root = tmp_path / "runs"
+    root.mkdir(exist_ok=True)
+    engine = Engine(settings_for(tmp_path, root, **overrides), sweep_s=0.2)
+    task = asyncio.create_task(engine.run())
+    try:
+        yield engine
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        engine.close()
+
+
+async def _run(engine: Engine, run_id: str):
+    return await asyncio.to_thread(engine.catalog.get_run, run_id)
+
+
+def test_a_new_run_appears_live_and_appends_reach_a_reader_in_order(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            run_dir = engine.root / "run_live"
+            write_manifest(run_dir)
+            await eventually(lambda: _run(engine, "run_live"), what="the new run in the catalog")
+            rng = random.Random(3)
+            async with engine.hub.subscribe("run_live") as sub:
+                seen: list[int] = []
+                for n in range(30):
+                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                    await asyncio.sleep(rng.uniform(0, 0.03))
+                while len(seen) < 30:
+                    batch = await sub.next_batch(10)
+                    assert batch is not None, "appends never arrived"
+                    seen += [i.seq for i in batch.instances]
+            assert seen == list(range(1, 31))
+            assert catalog_instances(engine.catalog, "run_live") == file_instances(run_dir)
+    asyncio.run(main())
+
+
+def test_completion_race_ends_exact_every_time(tmp_path: Path) -> None:
+    """The last lines and the summary written back to back, 200 times: complete never comes early."""
+    async def trial(engine: Engine, n: int) -> None:
+        run_dir = engine.root / f"race_{n:03d}"
+        write_manifest(run_dir)
+        append(run_dir / "instances.jsonl", b"".join(instance_line(i) for i in range(5)))
+        await eventually(lambda: engine.ensure_run(run_dir.name), what=f"{run_dir.name} known")
+        async with engine.hub.subscribe(run_dir.name) as sub:
+            received = len((await sub.next_batch(10)).instances)
+            append(run_dir / "instances.jsonl", b"".join(instance_line(i, status="failed") for i in range(5, 8)))
+            (run_dir / "summary.json").write_text("{}")
+            while True:
+                batch = await sub.next_batch(10)
+                assert batch is not None, f"{run_dir.name} never completed"
+                received += len(batch.instances)
+                if batch.complete:
+                    break
+        assert received == 8 and batch.stats.total == 8 and batch.stats.failed == 3, run_dir.name
+
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            for group in range(0, 200, 25):
+                await asyncio.gather(*(trial(engine, n) for n in range(group, group + 25)))
+    asyncio.run(main())
+
+
+def test_a_run_copied_in_with_cp_r_ends_exact(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            source = FIXTURE_RUNS / "run_20261126_151613"
+            subprocess.run(["cp", "-r", str(source), str(engine.root / "copied")], check=True)
+            # and one copied file by file with its summary first, lines in two halves
+            target = engine.root / "summary_first"
+            target.mkdir()
+            shutil.copy(source / "summary.json", target)
+            shutil.copy(source / "manifest.json", target)
+            lines = (source / "instances.jsonl").read_bytes().splitlines(keepends=True)
+            append(target / "instances.jsonl", b"".join(lines[:120]))
+            await eventually(lambda: engine.ensure_run("summary_first"), what="summary_first known")
+            await asyncio.sleep(0.05)
+            append(target / "instances.jsonl", b"".join(lines[120:]))
+
+            async def exact(run_id: str) -> bool:
+                run = await _run(engine, run_id)
+                return run is not None and run.status == "complete" and (
+                    run.stats.total, run.stats.passed, run.stats.failed, run.stats.errors) == (200, 168, 23, 9)
+            await eventually(lambda: exact("copied"), what="cp -r run exact")
+            await eventually(lambda: exact("summary_first"), what="summary-first run exact")
+    asyncio.run(main())
+
+
+def test_a_run_directory_not_reported_yet_is_found_on_disk(tmp_path: Path) -> None:
+    async def main() -> None:
+        root = tmp_path / "runs"
+        write_manifest(root / "fresh")
+        (root / "not_a_run").mkdir()
+        engine = Engine(settings_for(tmp_path, root))  # no watcher running at all
+        try:
+            assert await engine.ensure_run("fresh")
+            assert (await _run(engine, "fresh")).sut_name == "sut"
+            for bad in ("not_a_run", "missing", "..", "../runs/fresh", "fresh/..", "", "a\x00b"):
+                assert not await engine.ensure_run(bad), bad
+        finally:
+            engine.close()
+    asyncio.run(main())
+
+
+def test_a_deleted_run_leaves_the_catalog_and_its_readers_learn_it(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            run_dir = engine.root / "doomed"
+            write_manifest(run_dir)
+            append(run_dir / "instances.jsonl", instance_line(1))
+            assert await engine.ensure_run("doomed")
+            async with engine.hub.subscribe("doomed") as sub:
+                await sub.next_batch(1)
+                shutil.rmtree(run_dir)
+                batch = await sub.next_batch(10)
+                while batch is not None and batch.run is not None:
+                    batch = await sub.next_batch(10)
+                assert batch is not None and batch.run is None and batch.complete
+            assert await _run(engine, "doomed") is None
+            assert not await engine.ensure_run("doomed")
+    asyncio.run(main())
+
+
+def test_a_restart_mid_run_resumes_exactly(tmp_path: Path) -> None:
+    async def main() -> None:
+        run_dir = tmp_path / "runs" / "long"
+        write_manifest(run_dir)
+        async with running_engine(tmp_path) as engine:
+            append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(30)) + b'{"instance_id": "hal')
+            await eventually(lambda: engine.catalog.run_stats("long").total == 30, what="first 30")
+        append(run_dir / "instances.jsonl", b'f"}\n' + b"".join(instance_line(n) for n in range(31, 60)))
+        async with running_engine(tmp_path) as engine:
+            await eventually(lambda: engine.catalog.run_stats("long").total == 60, what="all 60 after restart")
+            assert catalog_instances(engine.catalog, "long") == file_instances(run_dir)
+    asyncio.run(main())
+
+
+def test_a_quiet_run_turns_stalled_and_its_readers_hear_of_it(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_engine(tmp_path, stall_timeout_s=0.5) as engine:
+            write_manifest(engine.root / "quiet")
+            assert await engine.ensure_run("quiet")
+            async with engine.hub.subscribe("quiet") as sub:
+                assert (await sub.next_batch(1)).run.status == "running"
+                batch = await sub.next_batch(5)
+                assert batch is not None and batch.run.status == "stalled"
+    asyncio.run(main())
