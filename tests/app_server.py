@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Browser, Playwright
 
 from scripts.serve import read_stamp
 from windtunnel_dash.artifacts.writer import new_run_id
@@ -32,6 +33,14 @@ FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"
 ARTIFACTS = ROOT / "test-artifacts"
 START_TIMEOUT_S = 420.0  # a cold first build on a busy two-core machine
 SIMULATE_TIMEOUT_S = 120.0
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_BROWSER = "/usr/bin/chromium"
 
 
 @dataclass
@@ -70,6 +79,13 @@ class AppServer:
         for writer in self._writers:
             writer.terminate()
             writer.wait(timeout=10)
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """WINDTUNNEL_DASH_BROWSER names the executable (default /usr/bin/chromium); "playwright" means its own."""
+    choice = os.environ.get("WINDTUNNEL_DASH_BROWSER") or DEFAULT_BROWSER
+    executable = {} if choice == "playwright" else {"executable_path": choice}
+    return playwright.chromium.launch(args=CHROMIUM_FLAGS, **executable)
 
 
 def web_dir_name(name: str = "") -> str:

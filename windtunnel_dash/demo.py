@@ -22,7 +22,9 @@ from .settings import Settings
 logger = logging.getLogger(__name__)
 
 # About 100 s per run at 20 instances/s: slow enough to watch rows arrive, with some failures and errors.
-DEMO_FLAGS = {"instances": 2000, "rate": 20, "concurrency": 50, "fail_rate": 0.06, "error_rate": 0.01}
+DEMO_FLAGS = {
+    "instances": 2000, "rate": 20, "concurrency": 50, "scenarios": 4, "fail_rate": 0.06, "error_rate": 0.01,
+}
 RECENT_S = 30.0  # a run without summary.json whose files changed this recently is running
 POLL_S = 5.0
 AFTER_CRASH_S = 60.0  # a simulator that failed is not restarted in a tight loop

@@ -1,29 +1,18 @@
 """E2E fixtures: one real app per session (tests/app_server.py) and Playwright on the configured Chromium.
 
-WINDTUNNEL_DASH_BROWSER names the browser executable (default /usr/bin/chromium), or "playwright" for
-Playwright's own Chromium. Every test leaves a screenshot in test-artifacts/ (suffix -FAILED when it
-failed), plus the page's console errors when there were any.
+The browser is the one WINDTUNNEL_DASH_BROWSER names (see app_server.launch_chromium). Every test leaves
+a screenshot in test-artifacts/ (suffix -FAILED when it failed), plus the page's console errors if any.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.app_server import ARTIFACTS, AppServer, running_app
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DEFAULT_BROWSER = "/usr/bin/chromium"
+from tests.app_server import ARTIFACTS, AppServer, launch_chromium, running_app
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +23,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    choice = os.environ.get("WINDTUNNEL_DASH_BROWSER") or DEFAULT_BROWSER
-    executable = {} if choice == "playwright" else {"executable_path": choice}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(args=CHROMIUM_FLAGS, **executable)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
