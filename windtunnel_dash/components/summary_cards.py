@@ -65,7 +65,7 @@ def summary_cards() -> rx.Component:
                 rx.vstack(rx.text("p50", class_name="wd-card-foot"), rx.text(S.p50, class_name="wd-lat"), spacing="0"),
                 rx.vstack(rx.text("p95", class_name="wd-card-foot"), rx.text(S.p95, class_name="wd-lat"), spacing="0"),
                 rx.vstack(rx.text("p99", class_name="wd-card-foot"), rx.text(S.p99, class_name="wd-lat"), spacing="0"),
-                spacing="4",
+                spacing="3",
             ),
             rx.text("instance duration", class_name="wd-card-foot"),
             "card-latency",

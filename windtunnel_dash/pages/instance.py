@@ -140,6 +140,7 @@ def _step(s: StepView) -> rx.Component:
             width="100%",
         ),
         class_name="wi-step",
+        width="100%",
         custom_attrs={"data-testid": "step"},
     )
 

@@ -1,0 +1,195 @@
+"""The run detail page in real Chromium, fed by a run written line by line while the page is open."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.api.runbuilder import instance, open_run, step
+from tests.app_server import ARTIFACTS, AppServer
+
+LOAD_TIMEOUT = 30_000  # first navigation also waits for the socket and first paint on a busy machine
+LIVE_TIMEOUT = 10_000
+
+
+def _count(page: Page, name: str) -> int:
+    return int(page.get_by_test_id(f"filter-{name}-count").inner_text())
+
+
+def _counts_add_up(page: Page) -> bool:
+    return _count(page, "all") == _count(page, "passed") + _count(page, "failed") + _count(page, "errors")
+
+
+def _open(page: Page, app: AppServer, run_id: str, query: str = "") -> None:
+    page.goto(app.url(f"/runs/{run_id}{query}"))
+    expect(page.get_by_test_id("instance-grid").or_(page.get_by_text("No instances yet."))).to_be_visible(
+        timeout=LOAD_TIMEOUT
+    )
+
+
+def test_rows_arrive_live_and_filter_counts_sum_to_all(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir, planned=40)
+    run.write_batch(instances=[instance(n) for n in range(1, 4)])
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("3", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("progress")).to_contain_text("3 / 40 planned")
+
+    statuses = ["passed", "failed", "error", "passed", "failed", "passed"]
+    for n, status in enumerate(statuses, start=4):
+        run.write_instance(instance(n, status, duration_ms=100.0 * n))
+        # each line shows up on its own, newest at the top of page 1, without a reload
+        expect(page.locator("[data-testid=instance-grid] tbody tr").first).to_have_attribute(
+            "data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT
+        )
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("9", timeout=LIVE_TIMEOUT)
+    assert (_count(page, "passed"), _count(page, "failed"), _count(page, "errors")) == (6, 2, 1)
+    assert _counts_add_up(page)
+    expect(page.get_by_test_id("card-instances")).to_contain_text("9")
+    expect(page.get_by_test_id("card-errors")).to_contain_text("1")
+    expect(page.get_by_test_id("card-pass-rate")).to_contain_text("66.7%")
+
+    # the live page is what a user watches: keep a picture of it mid-run
+    run.write_batch(instances=[instance(n, "failed" if n % 7 == 0 else "passed") for n in range(10, 60)])
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("59", timeout=LIVE_TIMEOUT)
+    assert _counts_add_up(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "run_detail_live.png", full_page=True, animations="disabled")
+    run.finalize()
+    expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=LIVE_TIMEOUT)
+
+
+def test_filter_sort_page_and_search_live_in_the_url(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n, "failed" if n % 5 == 0 else "passed") for n in range(1, 121)])
+    run.finalize()
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("120", timeout=LIVE_TIMEOUT)
+
+    page.get_by_test_id("filter-failed").click()
+    expect(page).to_have_url(re.compile(r"\?status=failed$"))
+    expect(page.get_by_test_id("filter-failed")).to_have_attribute("data-active", "true")
+    rows = page.locator("[data-testid=instance-grid] tbody tr")
+    expect(rows).to_have_count(24, timeout=LIVE_TIMEOUT)
+    expect(rows.first).to_have_attribute("data-instance", "inst_00120")
+
+    page.get_by_test_id("filter-all").click()
+    expect(rows).to_have_count(50, timeout=LIVE_TIMEOUT)
+    page.get_by_test_id("page-next").click()
+    expect(page).to_have_url(re.compile(r"\?page=2$"))
+    expect(rows.first).to_have_attribute("data-instance", "inst_00070", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("page-info")).to_have_text("Page 2 of 3")
+
+    page.reload()  # the URL alone restores the view
+    expect(rows.first).to_have_attribute("data-instance", "inst_00070", timeout=LOAD_TIMEOUT)
+
+    page.get_by_test_id("search").fill("corr_00042")  # correlation ids match case-insensitively
+    page.get_by_test_id("search").press("Enter")
+    expect(page).to_have_url(re.compile(r"\?q=corr_00042$"))
+    expect(rows).to_have_count(1, timeout=LIVE_TIMEOUT)
+    expect(rows.first).to_have_attribute("data-instance", "inst_00042")
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("1")
+
+    _open(page, app, run.run_id, "?sort=-durationMs")
+    expect(page.get_by_role("link", name=re.compile("Duration"))).to_contain_text("↓")
+
+
+def test_new_results_pill_instead_of_moving_rows_off_page_one(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n) for n in range(1, 61)])
+    _open(page, app, run.run_id, "?page=2")
+    rows = page.locator("[data-testid=instance-grid] tbody tr")
+    expect(rows.first).to_have_attribute("data-instance", "inst_00010", timeout=LIVE_TIMEOUT)
+
+    run.write_batch(instances=[instance(n) for n in range(61, 64)])
+    expect(page.get_by_test_id("new-results")).to_have_text(re.compile("3 new results"), timeout=LIVE_TIMEOUT)
+    expect(rows.first).to_have_attribute("data-instance", "inst_00010")  # nothing moved under the reader
+
+    page.get_by_test_id("new-results").click()
+    expect(rows.first).to_have_attribute("data-instance", "inst_00063", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("new-results")).to_have_count(0)
+
+
+def test_clicking_a_live_failure_opens_the_instance(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n) for n in range(1, 6)])
+    _open(page, app, run.run_id)
+    failures = page.get_by_test_id("latest-failures")
+    expect(failures).to_contain_text("No failures so far.", timeout=LIVE_TIMEOUT)
+
+    bad = instance(6, "error")
+    run.write_batch(steps=[step(bad, 0, ok=False)], instances=[bad])
+    link = failures.locator("[data-instance=inst_00006]")
+    expect(link).to_be_visible(timeout=LIVE_TIMEOUT)
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}/instances/inst_00006$"))
+    expect(page.get_by_test_id("step")).to_have_count(1, timeout=LOAD_TIMEOUT)
+
+
+def test_unreadable_lines_warning_shows_their_count(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(1)])
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("unreadable-warning")).to_have_count(0)
+    with open(run.dir / "instances.jsonl", "ab") as f:
+        f.write(b"{not json\n\xff\xfe\n[1, 2]\n")
+    run.write_batch(instances=[instance(2)])
+    expect(page.get_by_test_id("unreadable-warning")).to_contain_text("3 unreadable line", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("2")
+
+
+def test_html_in_files_renders_as_text(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir, scenarios=("<b>bold</b>",))
+    hostile = instance(1, "error", scenario="<img src=x onerror=alert(1)>")
+    run.write_batch(instances=[hostile])
+    _open(page, app, run.run_id)
+    expect(page.get_by_text("<img src=x onerror=alert(1)>").first).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(page.get_by_text("<b>bold</b>").first).to_be_visible()
+    assert page.locator("img[src=x]").count() == 0
+
+
+def _live_subscribers(app: AppServer) -> int:
+    return httpx.get(app.url("/api/health"), timeout=5).json()["liveSubscribers"]
+
+
+def _wait_for_subscribers(app: AppServer, want: int, deadline_s: float) -> int:
+    deadline = time.monotonic() + deadline_s
+    seen = _live_subscribers(app)
+    while seen != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = _live_subscribers(app)
+    return seen
+
+
+def test_closing_twenty_pages_releases_their_subscriptions(app: AppServer, browser: Browser) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n) for n in range(1, 11)])
+    assert _wait_for_subscribers(app, 0, 10) == 0
+    context = browser.new_context()
+    pages = []
+    for _ in range(20):
+        p = context.new_page()
+        p.goto(app.url(f"/runs/{run.run_id}"))
+        pages.append(p)
+    for p in pages:
+        expect(p.get_by_test_id("filter-all-count")).to_have_text("10", timeout=LOAD_TIMEOUT)
+    assert _wait_for_subscribers(app, 20, 10) == 20
+    closed_at = time.monotonic()
+    for p in pages:
+        p.close()
+    assert _wait_for_subscribers(app, 0, 5) == 0, "live subscriptions outlived their tabs"
+    print(f"20 tabs closed: subscribers back to 0 after {time.monotonic() - closed_at:.2f} s")
+    context.close()
+
+
+def test_navigating_away_ends_the_subscription(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(1, "failed")])
+    assert _wait_for_subscribers(app, 0, 10) == 0
+    _open(page, app, run.run_id)
+    assert _wait_for_subscribers(app, 1, 10) == 1
+    page.get_by_role("link", name="inst_00001").first.click()  # client-side navigation, the tab stays open
+    expect(page).to_have_url(re.compile(r"/instances/inst_00001$"))
+    assert _wait_for_subscribers(app, 0, 5) == 0
