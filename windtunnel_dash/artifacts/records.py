@@ -46,6 +46,12 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _renamed(data: dict[str, Any], key: str, older_key: str) -> str | None:
+    """The newer key's text if it has one, else the older layout's (an empty string is still a value)."""
+    value = _str(data.get(key))
+    return value if value is not None else _str(data.get(older_key))
+
+
 def _extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in known}
 
@@ -78,7 +84,7 @@ class Manifest:
         scenarios = data.get("scenario_ids", data.get("scenarios"))
         return cls(
             run_id=dir_name,  # the directory name is the run id, whatever the file says
-            started_at=_str(data.get("timestamp")) or _str(data.get("started_at")),
+            started_at=_renamed(data, "timestamp", "started_at"),
             sut_name=_str(data.get("sut_name")),
             scenario_ids=[s for s in (_str(x) for x in scenarios) if s] if isinstance(scenarios, list) else [],
             seed=_int(data.get("seed")),
@@ -178,8 +184,8 @@ class Step:
         return cls(
             instance_id=_str(data.get("instance_id")) or "",
             step_index=_int(data.get("step_index")),
-            step_name=_str(data.get("step_name")) or _str(data.get("action_name")),
-            step_type=_str(data.get("step_type")) or _str(data.get("action_type")),
+            step_name=_renamed(data, "step_name", "action_name"),
+            step_type=_renamed(data, "step_type", "action_type"),
             run_id=_str(data.get("run_id")),
             correlation_id=_str(data.get("correlation_id")),
             timestamp=_str(data.get("timestamp")),
