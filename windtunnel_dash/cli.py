@@ -44,11 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"simulate: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    # A stopped run is finalized with what it wrote, as a cancelled runner would be.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    for run_id, summary in run_repeatedly(args.runs_dir, config, run_id=args.run_id, repeat=args.repeat,
-                                          stop_event=stop, pace=args.pace):
-        print(f"{run_id}: {summary.total_instances} instances, {summary.pass_count} passed, "
-              f"{summary.fail_count} failed, {summary.error_count} errors ({summary.pass_rate}%)", flush=True)
+    # Ctrl-C / SIGTERM stop the run, which is finalized with what it wrote, as a cancelled runner would be.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for run_id, summary in run_repeatedly(args.runs_dir, config, run_id=args.run_id, repeat=args.repeat,
+                                              stop_event=stop, pace=args.pace):
+            print(f"{run_id}: {summary.total_instances} instances, {summary.pass_count} passed, "
+                  f"{summary.fail_count} failed, {summary.error_count} errors ({summary.pass_rate}%)", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
