@@ -7,7 +7,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-REQUIREMENTS_STAMP := $(VENV)/.requirements-installed
+# A copy of the requirements last installed: compared by content, because Reflex touches
+# requirements.txt whenever it initialises a web dir.
+REQUIREMENTS_STAMP := $(VENV)/.installed-requirements.txt
 BUN_VERSION := 1.4.4
 BUN := tools/node_modules/.bin/bun
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -22,7 +24,7 @@ PYTEST := $(PY) -m pytest -q -ra
 UNIT_TIMEOUT := 120
 E2E_TIMEOUT := 600
 
-.PHONY: run test setup browser
+.PHONY: run test setup venv browser
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/serve.py
@@ -36,12 +38,12 @@ test: setup browser
 	$(call pytest_tier,tests --ignore=tests/e2e,$(UNIT_TIMEOUT))
 	$(call pytest_tier,tests/e2e,$(E2E_TIMEOUT))
 
-setup: $(REQUIREMENTS_STAMP) $(BUN)
+setup: venv $(BUN)
 
-$(REQUIREMENTS_STAMP): requirements.txt
-	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
-	touch $@
+venv:
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@cmp -s requirements.txt $(REQUIREMENTS_STAMP) || { \
+		$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt && cp requirements.txt $(REQUIREMENTS_STAMP); }
 
 $(BUN):
 	npm install --prefix tools --save-exact --no-audit --no-fund bun@$(BUN_VERSION)
@@ -49,7 +51,7 @@ $(BUN):
 # WINDTUNNEL_DASH_BROWSER names a browser executable, or "playwright" for Playwright's own Chromium;
 # unset, the tests use Debian's /usr/bin/chromium, installed here when missing.
 browser:
-	if [ "$${WINDTUNNEL_DASH_BROWSER:-}" = playwright ]; then \
+	@if [ "$${WINDTUNNEL_DASH_BROWSER:-}" = playwright ]; then \
 		$(PY) -m playwright install chromium; \
 	elif [ -z "$${WINDTUNNEL_DASH_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then \
 		$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; \
