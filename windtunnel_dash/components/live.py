@@ -44,7 +44,7 @@ def ticking_duration(started_iso: rx.Var[str] | str) -> rx.Component:
         duration_from_now=True,
         format=DURATION_FORMAT,
         trim="large",
-        class_name="wt-ticking",
+        class_name="wt-ticking wt-duration",
     )
 
 

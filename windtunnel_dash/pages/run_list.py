@@ -1,6 +1,232 @@
-"""Starting point; replaced by the page's developer."""
+"""The run list (`/`): every run at a glance, live.
+
+A CSS grid of real links rather than a <table>, so a whole row is one anchor
+(middle-click opens a tab) and rows can scroll sideways on narrow screens.
+All ticking happens in the browser under one pooled moment provider.
+"""
+
+from __future__ import annotations
+
 import reflex as rx
+
+from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
+from windtunnel_dash.components.shell import app_shell
+from windtunnel_dash.components.status import meter_bar, pass_rate_meter, status_badge
+from windtunnel_dash.state.run_list import RunListRow, RunListState
+
+_SKELETON_ROWS = 8
+_COLUMNS = ("Run ID", "SUT", "Scenarios", "Started", "Duration", "Instances", "Pass rate", "Status")
+_SORTABLE = {"Started": "started", "Duration": "duration", "Pass rate": "passRate"}
+
+
+def _sort_arrow(key: str) -> rx.Component:
+    return rx.match(
+        RunListState.sort,
+        (f"-{key}", rx.icon("arrow-down", size=12)),
+        (key, rx.icon("arrow-up", size=12)),
+        rx.icon("arrow-down-up", size=12, class_name="wt-sort-idle"),
+    )
+
+
+def _header_cell(label: str) -> rx.Component:
+    key = _SORTABLE.get(label)
+    if key is None:
+        return rx.box(label, class_name="wt-th", role="columnheader")
+    return rx.link(
+        label,
+        _sort_arrow(key),
+        href=RunListState.links[key],
+        underline="none",
+        class_name="wt-th wt-th-sort",
+        role="columnheader",
+        custom_attrs={"data-sort-key": key},
+    )
+
+
+def _cell(*children: rx.Component, cls: str = "", **props) -> rx.Component:
+    return rx.box(*children, class_name=f"wt-td {cls}".strip(), role="cell", **props)
+
+
+def _duration(row: RunListRow) -> rx.Component:
+    return rx.cond(
+        row.active & (row.started_iso != ""),
+        ticking_duration(row.started_iso),
+        rx.text(row.duration, as_="span"),
+    )
+
+
+def _instances(row: RunListRow) -> rx.Component:
+    return rx.box(
+        rx.text(row.instances, as_="span", class_name="wt-num"),
+        rx.cond(row.show_progress, meter_bar(row.progress_pct)),
+        class_name="wt-stack",
+    )
+
+
+def _row(row: RunListRow) -> rx.Component:
+    return rx.link(
+        _cell(rx.text(row.run_id, as_="span", class_name="wt-ellipsis", title=row.run_id), cls="wt-mono wt-run-id"),
+        _cell(rx.text(row.sut, as_="span", class_name="wt-ellipsis", title=row.sut)),
+        _cell(rx.text(row.scenarios, as_="span", class_name="wt-ellipsis", title=row.scenarios_title), cls="wt-dim"),
+        _cell(rx.cond(row.started_iso != "", relative_time(row.started_iso), "—"), cls="wt-dim"),
+        _cell(_duration(row), cls="wt-num"),
+        _cell(_instances(row)),
+        _cell(pass_rate_meter(row.pass_rate, row.pass_rate_tone, row.pass_rate_pct)),
+        _cell(status_badge(row.status), title=row.status_title),
+        href=row.href,
+        underline="none",
+        class_name="wt-tr wt-row",
+        role="row",
+        custom_attrs={"data-run-id": row.run_id, "data-status": row.status},
+    )
+
+
+def _skeleton_rows() -> rx.Component:
+    return rx.fragment(
+        *(
+            rx.box(
+                *(_cell(rx.skeleton(rx.box(class_name="wt-skeleton-line"), loading=True)) for _ in _COLUMNS),
+                class_name="wt-tr wt-skeleton-row",
+            )
+            for _ in range(_SKELETON_ROWS)
+        )
+    )
+
+
+def _empty_state() -> rx.Component:
+    return rx.vstack(
+        rx.icon("wind", size=36, class_name="wt-empty-icon"),
+        rx.heading("No runs yet", size="4"),
+        rx.text(
+            "Runs show up here the moment a runner starts writing into ",
+            rx.code(RunListState.runs_dir),
+            ". Run a load test with the turbulence runner, or simulate one:",
+            size="2",
+            color_scheme="gray",
+            align="center",
+        ),
+        rx.code_block("python -m windtunnel_dash simulate", language="bash", class_name="wt-empty-cmd"),
+        rx.button(
+            rx.icon("play", size=14),
+            "Start demo run",
+            on_click=RunListState.start_demo,
+            loading=RunListState.starting_demo,
+            size="2",
+            id="start-demo",
+        ),
+        align="center",
+        spacing="3",
+        class_name="wt-empty",
+    )
+
+
+def _no_match() -> rx.Component:
+    return rx.vstack(
+        rx.icon("search-x", size=28, class_name="wt-empty-icon"),
+        rx.text("No runs match ", rx.text(RunListState.q, as_="span", weight="bold"), size="2"),
+        rx.link("Clear search", href=RunListState.links["clear"], size="2"),
+        align="center",
+        spacing="2",
+        class_name="wt-empty",
+    )
+
+
+def _body() -> rx.Component:
+    return rx.cond(
+        ~RunListState.loaded,
+        _skeleton_rows(),
+        rx.cond(
+            RunListState.total == 0,
+            rx.cond(RunListState.q != "", _no_match(), _empty_state()),
+            rx.foreach(RunListState.rows, _row),
+        ),
+    )
+
+
+def _table() -> rx.Component:
+    return rx.box(
+        tick_provider(
+            rx.box(
+                rx.box(*(_header_cell(label) for label in _COLUMNS), class_name="wt-tr wt-thead", role="row"),
+                _body(),
+                class_name=offline_class("wt-grid"),
+                role="table",
+                id="runs-table",
+            ),
+        ),
+        class_name="wt-scroll",
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(
+            rx.heading("Runs", size="6", weight="bold"),
+            rx.badge(RunListState.total_label, variant="surface", radius="full", size="2", id="runs-count"),
+            align="center",
+            spacing="3",
+        ),
+        rx.spacer(),
+        rx.box(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search run ID or SUT",
+                default_value=RunListState.q,
+                on_change=RunListState.search.debounce(250),
+                key=RunListState.search_epoch,
+                size="2",
+                type="search",
+                id="runs-search",
+                class_name="wt-search",
+            ),
+        ),
+        rx.tooltip(
+            rx.icon_button(
+                rx.icon("refresh-cw", size=14),
+                on_click=RunListState.refresh,
+                variant="soft",
+                color_scheme="gray",
+                size="2",
+                id="runs-refresh",
+                aria_label="Refresh",
+            ),
+            content="Refresh now",
+        ),
+        align="center",
+        spacing="3",
+        wrap="wrap",
+        class_name="wt-toolbar",
+    )
+
+
+def _footer() -> rx.Component:
+    return rx.cond(
+        RunListState.loaded & (RunListState.total > 0),
+        rx.hstack(
+            rx.text(
+                "Showing ",
+                rx.text(RunListState.rows.length(), as_="span", class_name="wt-num"),
+                " of ",
+                rx.text(RunListState.total_label, as_="span", class_name="wt-num"),
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.spacer(),
+            rx.cond(
+                RunListState.has_more,
+                rx.button(
+                    "Show 100 more",
+                    on_click=rx.redirect(RunListState.links["more"], replace=True),
+                    variant="soft",
+                    size="1",
+                    id="runs-more",
+                ),
+            ),
+            align="center",
+            class_name="wt-footer",
+        ),
+    )
 
 
 def run_list_page() -> rx.Component:
-    return rx.heading("Runs")
+    return app_shell(_toolbar(), rx.card(_table(), _footer(), class_name="wt-card"))

@@ -1,8 +1,221 @@
-"""Starting point; replaced by the page's developer."""
+"""State of the run list page: the visible slice of runs, kept live by one task per open tab.
+
+The URL (`?sort=&q=&limit=`) is the only source of the view: sort headers,
+"show more" and the search box navigate, navigation re-runs `on_load`, and
+Reflex cancels the previous `follow` task and starts a new one that reads the
+new query (REFLEX_NOTES §1, §7). Catalog reads happen outside `async with self:`;
+each wake-up applies one batch in one block, at most `max_updates_per_s` a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
 import reflex as rx
+
+from windtunnel_dash.catalog.rows import RunRow
+from windtunnel_dash.components.format import (
+    format_count,
+    format_duration,
+    format_pass_rate,
+    iso_utc,
+    parse_utc,
+    pass_rate_tone,
+)
+from windtunnel_dash.demo import start_demo_run
+from windtunnel_dash.pipeline.engine import get_engine
+
+SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
+DEFAULT_SORT = "-started"
+PAGE_SIZE = 100
+MAX_LIMIT = 1000
+# A safety net only: the engine publishes every change, stall transitions included.
+REQUERY_S = 30.0
+_ACTIVE = ("running", "failing")
+_SCENARIOS_SHOWN = 2
+
+
+@dataclass(frozen=True)
+class RunListRow:
+    """One table row, every field ready to display (strings from files stay plain text)."""
+
+    run_id: str
+    href: str
+    sut: str
+    scenarios: str
+    scenarios_title: str
+    started_iso: str  # '' when the manifest gives no readable start time
+    active: bool  # running or failing: the duration ticks in the browser
+    duration: str  # settled runs only; active ones tick from started_iso
+    instances: str
+    show_progress: bool
+    progress_pct: float
+    pass_rate: str
+    pass_rate_tone: str
+    pass_rate_pct: float
+    status: str
+    status_title: str
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    sort: str = DEFAULT_SORT
+    q: str = ""
+    limit: int = PAGE_SIZE
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> "ListQuery":
+        """Whatever the URL says, coerced to a valid query (unknown sort → default)."""
+        sort = params.get("sort", DEFAULT_SORT)
+        try:
+            limit = int(params.get("limit", PAGE_SIZE))
+        except ValueError:
+            limit = PAGE_SIZE
+        return cls(
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            q=params.get("q", ""),
+            limit=min(max(limit, PAGE_SIZE), MAX_LIMIT),
+        )
+
+    def href(self, **changes) -> str:
+        """The page URL for this query with `changes` applied; defaults are left out."""
+        target = ListQuery(**{**self.__dict__, **changes})
+        params = {
+            key: value
+            for key, value, default in (
+                ("sort", target.sort, DEFAULT_SORT),
+                ("q", target.q, ""),
+                ("limit", target.limit, PAGE_SIZE),
+            )
+            if value != default
+        }
+        return "/?" + urlencode(params) if params else "/"
+
+
+def to_list_row(run: RunRow) -> RunListRow:
+    stats = run.stats
+    active = run.status in _ACTIVE
+    planned = run.planned
+    scenarios = list(run.scenario_ids)
+    shown = ", ".join(scenarios[:_SCENARIOS_SHOWN])
+    if len(scenarios) > _SCENARIOS_SHOWN:
+        shown += f" +{len(scenarios) - _SCENARIOS_SHOWN}"
+    return RunListRow(
+        run_id=run.run_id,
+        href=f"/runs/{quote(run.run_id, safe='')}",
+        sut=run.sut_name or "—",
+        scenarios=shown or "—",
+        scenarios_title=", ".join(scenarios),
+        started_iso=iso_utc(parse_utc(run.started_at)),
+        active=active,
+        duration=format_duration(run.duration_ms),
+        instances=(
+            f"{format_count(stats.total)} / {format_count(planned)}" if planned else format_count(stats.total)
+        ),
+        show_progress=active and bool(planned),
+        progress_pct=min(100.0, 100.0 * stats.total / planned) if planned else 0.0,
+        pass_rate=format_pass_rate(stats.pass_rate, stats.total),
+        pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
+        pass_rate_pct=stats.pass_rate if stats.total else 0.0,
+        status=run.status,
+        status_title=run.status_reason or "",
+    )
 
 
 class RunListState(rx.State):
+    rows: list[RunListRow] = []
+    total: int = 0
+    loaded: bool = False
+    sort: str = DEFAULT_SORT
+    q: str = ""
+    limit: int = PAGE_SIZE
+    starting_demo: bool = False
+    runs_dir: str = ""
+    # Bumped when the URL brings a search the box did not type (fresh load, back button),
+    # so the uncontrolled search box remounts showing it.
+    search_epoch: int = 0
+
+    def _query(self) -> ListQuery:
+        return ListQuery(sort=self.sort, q=self.q, limit=self.limit)
+
+    @rx.var
+    def total_label(self) -> str:
+        return format_count(self.total)
+
+    @rx.var
+    def links(self) -> dict[str, str]:
+        """Where the page's controls lead: each sort column (newest/highest first, a second
+        click flips it), "more" (the next hundred) and "clear" (drop the search)."""
+        query = self._query()
+        sorts = {
+            key: query.href(sort=key if query.sort == f"-{key}" else f"-{key}")
+            for key in ("started", "passRate", "duration")
+        }
+        return {
+            **sorts,
+            "more": query.href(limit=min(self.limit + PAGE_SIZE, MAX_LIMIT)),
+            "clear": query.href(q="", limit=PAGE_SIZE),
+        }
+
+    @rx.var
+    def has_more(self) -> bool:
+        return len(self.rows) < self.total and self.limit < MAX_LIMIT
+
+    async def _fetch_and_apply(self, query: ListQuery) -> bool:
+        """Query the catalog (off the event loop), then apply in one block unless the view moved on."""
+        rows, total = await asyncio.to_thread(
+            get_engine().catalog.list_runs, limit=query.limit, offset=0, sort=query.sort, q=query.q.strip()
+        )
+        view = [to_list_row(run) for run in rows]
+        async with self:
+            if self._query() != query:
+                return False
+            if view != self.rows:
+                self.rows = view
+            if total != self.total:
+                self.total = total
+            self.loaded = True
+        return True
+
+    @rx.event(background=True)
+    async def follow(self):
+        """on_load: show the URL's view, then re-query whenever the hub reports a change."""
+        engine = get_engine()
+        async with self:
+            query = ListQuery.from_params(dict(self.router.url.query_parameters))
+            if query.q != self.q:
+                self.search_epoch += 1
+            self.sort, self.q, self.limit = query.sort, query.q, query.limit
+            self.runs_dir = str(engine.settings.runs_dir)
+        min_gap = 1.0 / engine.settings.max_updates_per_s
+        with engine.hub.track_reader():
+            while True:
+                version = engine.hub.version
+                await self._fetch_and_apply(query)
+                next_allowed = time.monotonic() + min_gap
+                await engine.hub.wait_changed(version, REQUERY_S)
+                await asyncio.sleep(max(0.0, next_allowed - time.monotonic()))
+
+    @rx.event(background=True)
+    async def refresh(self):
+        async with self:
+            query = self._query()
+        await self._fetch_and_apply(query)
+
     @rx.event
-    def follow(self):
-        pass
+    def search(self, text: str):
+        self.q = text
+        return rx.redirect(self._query().href(limit=PAGE_SIZE), replace=True)
+
+    @rx.event(background=True)
+    async def start_demo(self):
+        async with self:
+            self.starting_demo = True
+        try:
+            await asyncio.to_thread(start_demo_run, get_engine().settings)
+        finally:
+            async with self:
+                self.starting_demo = False
