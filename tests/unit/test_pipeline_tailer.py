@@ -15,6 +15,8 @@ import pytest
 from windtunnel_dash.artifacts.reader import read_run
 from windtunnel_dash.artifacts.status import nearest_rank
 from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.pipeline import tailer as tailer_module
+from windtunnel_dash.pipeline.engine import parse_pool
 from windtunnel_dash.pipeline.tailer import RunTailer
 
 from tests.unit.pipeline_support import (
@@ -243,3 +245,36 @@ def test_a_summary_that_lands_before_the_lines_still_ends_exact(catalog: Catalog
     result = tail(catalog, run_dir)
     assert result.complete and result.head == 9
     assert catalog.get_run(run_dir.name).stats.total == 9
+
+
+def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Catalog, run_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tailer_module, "CHUNK", 8192)  # many rounds: each parses ahead while the previous commits
+    monkeypatch.setattr(tailer_module, "POOL_MIN_BYTES", 1024)
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) + b"oops\n" * (n % 50 == 0)
+                                                 for n in range(2_000)))
+    append(run_dir / "steps.jsonl", b"".join(step_line(n // 3, None) for n in range(3_000)))
+    pool = parse_pool()
+    assert pool is not None, "these tests run on two cores or more"
+    try:
+        result = RunTailer(run_dir.name, run_dir, catalog.engine, pool).poll()
+    finally:
+        pool.shutdown()
+    assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
+    assert catalog.get_run(run_dir.name).unreadable_lines == 40
+    assert result.step_head == 3_000
+    assert [s.step_index for s in catalog.get_instance(run_dir.name, "inst_000999").steps] == [0, 1, 2]
+
+
+def test_a_time_budget_splits_a_backlog_into_polls_that_add_up_exactly(catalog: Catalog, run_dir: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tailer_module, "CHUNK", 4096)
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(500)))
+    (run_dir / "summary.json").write_text("{}")
+    tailer = RunTailer(run_dir.name, run_dir, catalog.engine)
+    results = [tailer.poll(budget_s=0)]
+    while results[-1].more:
+        assert not results[-1].complete  # complete only with the final drain
+        results.append(tailer.poll(budget_s=0))
+    assert len(results) > 3 and results[-1].complete
+    assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Line tables are clustered on their (run_id, seq) key in SQLite: one b-tree less to update per inserted row.
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
 
 
 class RunTable(SQLModel, table=True):
@@ -63,6 +65,7 @@ class InstanceTable(SQLModel, table=True):
         Index("ix_instances_dur_desc", "run_id", "dur_desc", "seq"),
         Index("ix_instances_instance_id", "run_id", "instance_id"),
         Index("ix_instances_correlation", "correlation_id"),
+        WITHOUT_ROWID,
     )
 
     run_id: str = Field(primary_key=True)
@@ -86,7 +89,7 @@ class InstanceTable(SQLModel, table=True):
 
 class StepTable(SQLModel, table=True):
     __tablename__ = "steps"
-    __table_args__ = (Index("ix_steps_instance", "run_id", "instance_id", "step_seq"),)
+    __table_args__ = (Index("ix_steps_instance", "run_id", "instance_id", "step_seq"), WITHOUT_ROWID)
 
     run_id: str = Field(primary_key=True)
     step_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -103,7 +106,7 @@ class StepTable(SQLModel, table=True):
 
 class AssertionTable(SQLModel, table=True):
     __tablename__ = "assertions"
-    __table_args__ = (Index("ix_assertions_instance", "run_id", "instance_id", "assertion_seq"),)
+    __table_args__ = (Index("ix_assertions_instance", "run_id", "instance_id", "assertion_seq"), WITHOUT_ROWID)
 
     run_id: str = Field(primary_key=True)
     assertion_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

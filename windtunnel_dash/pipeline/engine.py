@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from windtunnel_dash.artifacts import layout
@@ -29,6 +30,17 @@ from .watcher import watch_runs
 
 log = logging.getLogger(__name__)
 
+POLL_BUDGET_S = 0.5  # a run with a huge backlog yields the ingest thread this often
+
+
+def parse_pool() -> ProcessPoolExecutor | None:
+    """Worker processes that parse big backlogs while the ingest thread commits; None on one core.
+
+    `spawn` because the app process has threads, and a forked child could inherit a held lock.
+    """
+    workers = min(4, (os.cpu_count() or 1) - 1)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 0 else None
+
 
 class Engine:
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
@@ -37,10 +49,11 @@ class Engine:
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
+        self._parse_pool = parse_pool()
         self._tailers: dict[str, RunTailer] = {}  # touched only on the ingest thread
         self._known: set[str] = set()  # runs the catalog holds (loop side)
         self._stalled: set[str] = set()
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
 
     @property
@@ -59,8 +72,8 @@ class Engine:
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
-            tailer = self._tailers[run_id] = RunTailer(run_id, path, self.catalog.engine)
-        result = tailer.poll()
+            tailer = self._tailers[run_id] = RunTailer(run_id, path, self.catalog.engine, self._parse_pool)
+        result = tailer.poll(POLL_BUDGET_S)
         if result.gone:
             del self._tailers[run_id]
             delete_run(self.catalog.engine, run_id)
@@ -84,17 +97,21 @@ class Engine:
         elif result.changed or run_id not in self._known:
             self._known.add(run_id)
             self.hub.publish(run_id, result.head)
+        if result.more:
+            self.mark_dirty({run_id})
         return result
 
     def mark_dirty(self, run_ids: set[str]) -> None:
-        self._dirty |= {r for r in run_ids if layout.is_safe_run_id(r)}
+        self._dirty.update(dict.fromkeys(r for r in run_ids if layout.is_safe_run_id(r)))
         self._wake.set()
 
     async def _drain(self) -> None:
         while True:
             self._wake.clear()
             while self._dirty:
-                await self.ingest(self._dirty.pop())
+                run_id = next(iter(self._dirty))
+                del self._dirty[run_id]
+                await self.ingest(run_id)
             await self._wake.wait()
 
     # -- discovery -----------------------------------------------------------------------------------
@@ -149,6 +166,8 @@ class Engine:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=True, cancel_futures=True)
         self.catalog.engine.dispose()
 
 
