@@ -1,58 +1,99 @@
-"""How fast the simulator writes: the asked 2000 instances/s held for 10 s, then its unpaced ceiling.
+"""How fast the simulator writes: `simulate --rate 2000` held for 10 s, then its unpaced ceiling.
 
-Prints figures only (targets are judged by the reader, not asserted):
-  .venv/bin/python bench/simulator_rate.py [--rate 2000] [--seconds 10] [--max-instances 20000]
+Runs the real command (`python -m windtunnel_dash simulate`) into a temp dir and counts instance
+lines as they land. Prints figures only; no assertions.
+  .venv/bin/python bench/simulator_rate.py [--rate 2000] [--seconds 10] [--max-instances 30000]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout, no install
+import psutil
 
-from windtunnel_dash.simulator import SimConfig, Simulation
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class LineCounter:
+    """Counts the complete lines of a growing file, reading only what is new."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.lines = 0
+
+    def poll(self) -> int:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return 0
+        self.offset += len(chunk)
+        self.lines += chunk.count(b"\n")
+        return self.lines
+
+
+def start(runs_dir: str, run_id: str, *options: str) -> tuple[subprocess.Popen, LineCounter]:
+    command = [sys.executable, "-m", "windtunnel_dash", "simulate", "--runs-dir", runs_dir, "--run-id", run_id,
+               "--seed", "1", *options]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return process, LineCounter(Path(runs_dir) / run_id / "instances.jsonl")
+
+
+def wait_for_first_line(process: subprocess.Popen, counter: LineCounter) -> None:
+    deadline = time.monotonic() + 60
+    while counter.poll() == 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the simulator wrote no instance line")
+        time.sleep(0.005)
 
 
 def paced(runs_dir: str, rate: float, seconds: float) -> None:
-    """Sample the written count while a paced run goes; the steady window skips the first second (ramp-up)."""
-    sim = Simulation(runs_dir, SimConfig(instances=int(rate * seconds), rate=rate, seed=1), run_id="bench_paced")
-    cpu0 = time.process_time()
-    worker = threading.Thread(target=sim.run)
-    start = time.monotonic()
-    worker.start()
-    time.sleep(1.0)
-    first, t_first = sim.written, time.monotonic()
-    time.sleep(seconds - 1.0)
-    last, t_last = sim.written, time.monotonic()
-    worker.join()
-    wall = time.monotonic() - start
-    cpu = time.process_time() - cpu0
-    steady = (last - first) / (t_last - t_first)
-    print(f"paced: asked {rate:.0f}/s for {seconds:.0f} s; {sim.written} instances written in {wall:.2f} s "
-          f"(the last ones started at {seconds:.0f} s run their own simulated duration, up to a 5 s timeout)")
-    print(f"  steady (1 s..{seconds:.0f} s): {steady:.0f}/s = {100 * steady / rate:.1f}% of asked")
-    print(f"  process CPU: {cpu:.2f} s over {wall:.2f} s wall ({100 * cpu / wall:.0f}% of one core)")
+    """Steady rate over `seconds`, measured from half a second after the first line (past the ramp-up)."""
+    process, counter = start(runs_dir, "bench_paced", "--rate", str(rate), "--instances", str(int(rate * (seconds + 2))))
+    try:
+        wait_for_first_line(process, counter)
+        time.sleep(0.5)
+        first, t_first = counter.poll(), time.monotonic()
+        time.sleep(seconds)
+        last, t_last = counter.poll(), time.monotonic()
+        cpu = psutil.Process(process.pid).cpu_times()
+        written = counter.poll()
+    finally:
+        process.terminate()
+        process.wait()
+    achieved = (last - first) / (t_last - t_first)
+    print(f"paced --rate {rate:.0f}: {last - first} instances in {t_last - t_first:.2f} s = {achieved:.0f}/s "
+          f"= {100 * achieved / rate:.1f}% of asked")
+    # Independent of how busy the machine is: what the simulator itself spends per instance.
+    per_instance = (cpu.user + cpu.system) / written
+    print(f"  simulator CPU: {1e6 * per_instance:.0f} µs per instance written "
+          f"(~{1 / per_instance:.0f} instances/s on one idle core; load average now {psutil.getloadavg()[0]:.1f})")
 
 
 def unpaced(runs_dir: str, rate: float, instances: int) -> None:
-    """No sleeping: the virtual timeline is still a run at `rate`, written as fast as the machine allows."""
-    sim = Simulation(runs_dir, SimConfig(instances=instances, rate=rate, seed=2), run_id="bench_unpaced", pace=False)
-    start = time.monotonic()
-    sim.run()
-    wall = time.monotonic() - start
-    print(f"unpaced ceiling: {instances} instances in {wall:.2f} s = {instances / wall:.0f} instances/s")
+    """--no-pace: the same virtual timeline, written as fast as the machine allows (first line → exit)."""
+    process, counter = start(runs_dir, "bench_unpaced", "--rate", str(rate), "--instances", str(instances),
+                             "--no-pace")
+    wait_for_first_line(process, counter)
+    t_first, first = time.monotonic(), counter.lines
+    process.wait()
+    elapsed = time.monotonic() - t_first
+    written = counter.poll() - first
+    print(f"unpaced ceiling: {written} instances in {elapsed:.2f} s = {written / elapsed:.0f} instances/s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--max-instances", type=int, default=20000)
+    parser.add_argument("--max-instances", type=int, default=30000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs_dir:
         paced(runs_dir, args.rate, args.seconds)

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import orjson
 
 from .artifacts.records import Summary
-from .artifacts.writer import RunWriter, new_run_id
+from .artifacts.writer import EncodedInstance, RunWriter, encode_instance, encode_line, new_run_id
 
 SCENARIO_NAMES = (
     "checkout-flow", "browse-catalog", "user-signup", "search-products",
@@ -119,14 +119,16 @@ def step_range(spec: str) -> tuple[int, int]:
 
 @dataclass(slots=True)
 class _Planned:
-    """One instance's events on the virtual timeline: (seconds, kind, record, assertion)."""
+    """One instance's lines on the virtual timeline: (seconds, step line or instance, assertion line).
+
+    Lines are encoded as soon as they are drawn: holding bytes, not dicts, while
+    they wait for their time keeps the garbage collector out of the hot loop.
+    """
 
     start: float
     end: float
-    events: list[tuple[float, int, dict[str, Any], dict[str, Any] | None]] = field(default_factory=list)
+    events: list[tuple[float, bytes | EncodedInstance, bytes | None]] = field(default_factory=list)
 
-
-_STEP, _INSTANCE = 0, 1
 
 
 class _Planner:
@@ -139,7 +141,13 @@ class _Planner:
         self.origin_us = (started_at.astimezone(timezone.utc) - _EPOCH) // timedelta(microseconds=1)
         self.seconds: dict[int, tuple[str, str]] = {}  # whole second → (ISO prefix, HTTP date)
         lo, hi = config.steps
-        self.templates = {name: self._template(hi) for name in config.scenarios}
+        templates = {name: self._template(hi) for name in config.scenarios}
+        # Per scenario and step count: the steps, and where its http and assert steps are (drawn per instance).
+        self.prefixes = {
+            (name, n): (steps[:n], [k for k, (kind, _) in enumerate(steps[:n]) if kind == "http"],
+                        [k for k, (kind, _) in enumerate(steps[:n]) if kind == "assert"])
+            for name, steps in templates.items() for n in range(lo, hi + 1)
+        }
         self.slots: list[float] = []  # end times of in-flight instances when concurrency is bounded
         self.index = 0
 
@@ -186,17 +194,17 @@ class _Planner:
 
     def _draw(self, start: float) -> _Planned:
         rng, cfg = self.rng, self.config
+        rnd = rng.random
         instance_id = f"inst_{rng.getrandbits(48):012x}"
         correlation_id = f"corr_{rng.getrandbits(48):012x}"
-        scenario = cfg.scenarios[rng.randrange(len(cfg.scenarios))]
-        template = self.templates[scenario][: rng.randint(*cfg.steps)]
-        roll = rng.random()
+        scenario = cfg.scenarios[int(rnd() * len(cfg.scenarios))]
+        lo, hi = cfg.steps
+        template, http_at, assert_at = self.prefixes[scenario, lo + int(rnd() * (hi - lo + 1))]
+        roll = rnd()
         outcome = "error" if roll < cfg.error_rate else "failed" if roll < cfg.error_rate + cfg.fail_rate else "passed"
-        http_at = [k for k, (kind, _) in enumerate(template) if kind == "http"]
-        assert_at = [k for k, (kind, _) in enumerate(template) if kind == "assert"]
         broken_http = broken_assert = -1
         if outcome == "error":
-            broken_http = rng.choice(http_at)
+            broken_http = http_at[int(rnd() * len(http_at))]
             stop = broken_http + 2 if broken_http + 1 < len(template) and template[broken_http + 1][0] == "assert" \
                 else broken_http + 1
             template = template[:stop]
@@ -208,24 +216,24 @@ class _Planner:
             else:
                 broken_http = http_at[-1]
 
-        cart = f"cart_{rng.randrange(1000, 10000)}"
-        quantity = rng.randint(1, 4)
-        sku = _SKUS[rng.randrange(len(_SKUS))]
-        price = round(rng.uniform(5, 80), 2)
+        cart = f"cart_{1000 + int(rnd() * 9000)}"
+        quantity = 1 + int(rnd() * 4)
+        sku = _SKUS[int(rnd() * len(_SKUS))]
+        price = round(5 + 75 * rnd(), 2)
         total = round(quantity * price, 2)
         entry = {"seed_data": {
             "customer_id": f"cust_{rng.getrandbits(32):08x}",
             "cart_items": [{"sku": sku, "quantity": quantity, "price": price}],
-            "variation": {"quantity": round(rng.uniform(1, 4), 3), "locale": _LOCALES[rng.randrange(len(_LOCALES))],
-                          "apply_coupon": rng.random() < 0.3},
+            "variation": {"quantity": round(1 + 3 * rnd(), 3), "locale": _LOCALES[int(rnd() * len(_LOCALES))],
+                          "apply_coupon": rnd() < 0.3},
         }}
         common = {"instance_id": instance_id, "run_id": self.run_id, "correlation_id": correlation_id}
         planned = _Planned(start=start, end=start)
-        clock_ms = rng.uniform(2.0, 12.0)  # set-up before the first step
+        clock_ms = 2.0 + 10.0 * rnd()  # set-up before the first step
         error: str | None = None
         last_http: dict[str, Any] = {}
         for index, (kind, action) in enumerate(template):
-            clock_ms += rng.uniform(0.2, 4.0)
+            clock_ms += 0.2 + 3.8 * rnd()
             assertion = None
             if kind == "http":
                 observation, error = self._http(action, correlation_id, cart, sku, total, index == broken_http, outcome,
@@ -240,30 +248,31 @@ class _Planner:
             stamp = self._clock(at)[0]
             step = {**common, "step_index": index, "step_name": observation["action_name"], "step_type": kind,
                     "timestamp": stamp, "observation": observation}
-            if assertion is not None:
-                assertion = {**common, "step_index": index, **assertion, "timestamp": stamp}
-            planned.events.append((at, _STEP, step, assertion))
+            assertion_line = None if assertion is None else encode_line(
+                {**common, "step_index": index, **assertion, "timestamp": stamp})
+            planned.events.append((at, encode_line(step), assertion_line))
 
-        duration_ms = round(clock_ms + rng.uniform(0.5, 3.0), 3)
+        duration_ms = round(clock_ms + 0.5 + 2.5 * rnd(), 3)
         planned.end = start + duration_ms / 1000
         instance = {**common, "scenario_id": scenario, "started_at": self._clock(start)[0],
                     "completed_at": self._clock(planned.end)[0], "duration_ms": duration_ms,
                     "passed": outcome == "passed", "entry_data": entry,
                     "error": error if outcome == "error" else None}
-        planned.events.append((planned.end, _INSTANCE, instance, None))
+        planned.events.append((planned.end, encode_instance(instance), None))
         return planned
 
     def _http(self, action: Action, correlation_id: str, cart: str, sku: str, total: float,
               broken: bool, outcome: str, at: float) -> tuple[dict[str, Any], str | None]:
         rng = self.rng
-        latency = round(rng.lognormvariate(math.log(40), 0.6), 3)
+        rnd = rng.random
+        latency = round(40.0 * math.exp(0.6 * rng.gauss()), 3)  # log-normal around 40 ms
         status, body, error = action.status, self._body(action, cart, sku, total, None), None
         if broken and outcome == "error":
-            if rng.random() < 0.5:
+            if rnd() < 0.5:
                 status, body = 503, {"error": "Service Unavailable"}
                 error = f"HTTP 503: Service Unavailable from {action.service} during {action.name}"
             else:
-                status, body, latency = None, None, float(rng.choice((1000, 2000, 5000)))
+                status, body, latency = None, None, (1000.0, 2000.0, 5000.0)[int(rnd() * 3)]
                 error = f"httpx.ReadTimeout: {action.service} did not answer within {latency:.0f} ms"
         elif broken:
             if action.value_path:
@@ -274,12 +283,12 @@ class _Planner:
         errors = [] if ok else [error or f"HTTP {status}: Internal Server Error"]
         attempts = [{"attempt": 1, "status_code": status, "ok": ok, "latency_ms": latency, "error": errors[0] if errors else None}]
         turbulence = None
-        if rng.random() < 0.15:  # occasional fault injection: extra latency, sometimes a retried 503
-            injected = rng.randint(5, 120)
+        if rnd() < 0.15:  # occasional fault injection: extra latency, sometimes a retried 503
+            injected = 5 + int(rnd() * 116)
             tries = [{"ok": ok, "status_code": status, "latency_ms": latency, "injected_latency_ms": injected,
                       "errors": errors}]
-            if ok and rng.random() < 0.4:
-                first = round(rng.lognormvariate(math.log(30), 0.5), 3)
+            if ok and rnd() < 0.4:
+                first = round(30.0 * math.exp(0.5 * rng.gauss()), 3)
                 tries.insert(0, {"ok": False, "status_code": 503, "latency_ms": first, "injected_latency_ms": injected,
                                  "errors": ["HTTP 503: Service Unavailable"]})
                 attempts.insert(0, {"attempt": 1, "status_code": 503, "ok": False, "latency_ms": first,
@@ -305,24 +314,24 @@ class _Planner:
                 "branch_taken": None, "condition_skipped": False}, error
 
     def _body(self, action: Action, cart: str, sku: str, total: float, value: str | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": cart if action.service == "api" else f"{action.service[:3]}_{self.rng.randrange(10000)}"}
+        body: dict[str, Any] = {"id": cart if action.service == "api" else f"{action.service[:3]}_{int(self.rng.random() * 10000)}"}
         if action.value_path:
             body[action.value_path] = value or action.good_value
             body["amount"] = total
         elif action.name == "search_products":
-            body.update(query=sku, results=self.rng.randint(0, 25))
+            body.update(query=sku, results=int(self.rng.random() * 26))
         else:
             body.update(sku=sku, total=total)
         return body
 
     def _wait(self, action: Action, cart: str, at: float) -> dict[str, Any]:
-        rng = self.rng
-        polls = rng.randint(1, 3)
+        rnd = self.rng.random
+        polls = 1 + int(rnd() * 3)
         attempts = []
         for number in range(1, polls + 1):
             done = number == polls
             attempts.append({"attempt_number": number, "timestamp_ms": round((number - 1) * 100.0, 3),
-                             "latency_ms": round(rng.uniform(20, 60), 3), "status_code": 200,
+                             "latency_ms": round(20 + 40 * rnd(), 3), "status_code": 200,
                              "body": {"id": cart, "status": "confirmed" if done else "pending", "polls": number},
                              "condition_met": done, "error": None})
         latency = round((polls - 1) * 100.0 + attempts[-1]["latency_ms"], 3)
@@ -348,7 +357,7 @@ class _Planner:
             message = (f"Status code {actual} matches expected {expected}" if passed
                        else f"Status code mismatch: expected {expected}, got {actual}")
         observation = {"ok": passed, "protocol": "http", "metadata": {}, "status_code": None,
-                       "latency_ms": round(self.rng.uniform(0.005, 0.03), 4), "headers": {}, "body": None,
+                       "latency_ms": round(0.005 + 0.025 * self.rng.random(), 4), "headers": {}, "body": None,
                        "errors": [] if passed else [message], "action_name": action.assertion, "service": None,
                        "turbulence": None, "attempts": [], "branch_condition": None, "branch_result": None,
                        "branch_taken": None, "condition_skipped": False}
@@ -382,7 +391,7 @@ class Simulation:
     def run(self, stop_event: StopFlag | None = None) -> Summary:
         """Write the run; on stop, finalize with what was written (as a cancelled runner would)."""
         planner = _Planner(self.config, self.seed, self.run_id, self.started_at)
-        events: list[tuple[float, int, int, dict[str, Any], dict[str, Any] | None]] = []
+        events: list[tuple[float, int, bytes | EncodedInstance, bytes | None]] = []
         order = 0
         total = self.config.instances
         last_at = 0.0
@@ -393,25 +402,27 @@ class Simulation:
                 now = time.monotonic() - origin if self.pace else math.inf
                 admitted = 0
                 while planner.index < total and admitted < MAX_ADMIT_PER_TICK and planner.next_start() <= now:
-                    for at, kind, record, assertion in planner.plan().events:
-                        heapq.heappush(events, (at, order, kind, record, assertion))
+                    for at, line, assertion in planner.plan().events:
+                        heapq.heappush(events, (at, order, line, assertion))
                         order += 1
                     admitted += 1
                 # Nothing not yet planned can happen before the next start: a safe, deterministic horizon.
                 upcoming = planner.next_start() if planner.index < total else math.inf
                 horizon = min(now, upcoming)
-                steps, assertions, instances = [], [], []
+                steps: list[bytes] = []
+                assertions: list[bytes] = []
+                instances: list[EncodedInstance] = []
                 while events and events[0][0] <= horizon:
-                    at, _, kind, record, assertion = heapq.heappop(events)
+                    at, _, line, assertion = heapq.heappop(events)
                     last_at = at
-                    if kind == _INSTANCE:
-                        instances.append(record)
-                    else:
-                        steps.append(record)
+                    if isinstance(line, bytes):
+                        steps.append(line)
                         if assertion is not None:
                             assertions.append(assertion)
+                    else:
+                        instances.append(line)
                 if steps or instances:
-                    self.writer.write_batch(instances=instances, steps=steps, assertions=assertions)
+                    self.writer.write_encoded(instances=instances, steps=steps, assertions=assertions)
                     self.written += len(instances)
                 if planner.index >= total and not events:
                     break

@@ -15,7 +15,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,7 +25,7 @@ import orjson
 
 from . import layout
 from .records import Assertion, Instance, Manifest, Step, Summary
-from .status import ERROR, PASSED, classify, nearest_rank, pass_rate
+from .status import ERROR, PASSED, InstanceStatus, classify, nearest_rank, pass_rate
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII output: always valid UTF-8
 _dumps = orjson.dumps
@@ -55,14 +56,29 @@ def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _line(record: Any, run_id: str, fill_run_id: bool) -> bytes:
+def encode_line(record: Any, run_id: str | None = None) -> bytes:
+    """One JSONL line for a record or mapping; `run_id` is stamped on when given and the record has none."""
     data = record if isinstance(record, Mapping) else record.to_dict()
-    if fill_run_id and data.get("run_id") is None:
+    if run_id is not None and data.get("run_id") is None:
         data = {**data, "run_id": run_id}
     try:
         return _dumps(data, option=_NEWLINE)  # fast path: what lets the simulator write thousands a second
     except TypeError:  # lone surrogates, huge ints, non-str keys: the stdlib encoder copes
         return (_encode(data) + "\n").encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedInstance:
+    """An instance line plus what the summary needs from it, computed as a reader will read it back."""
+
+    line: bytes
+    status: InstanceStatus
+    duration_ms: float | None
+
+
+def encode_instance(instance: InstanceLike, run_id: str | None = None) -> EncodedInstance:
+    record = Instance.from_dict(instance) if isinstance(instance, Mapping) else instance
+    return EncodedInstance(encode_line(instance, run_id), classify(record.passed, record.error), record.duration_ms)
 
 
 class RunWriter:
@@ -182,30 +198,34 @@ class RunWriter:
         That order is what lets a reader see an instance's steps while it is
         still in flight, and never an instance whose steps are still missing.
         """
-        run_id = self.run_id
-        step_lines = [_line(s, run_id, True) for s in steps]
-        assertion_lines = [_line(a, run_id, False) for a in assertions]
-        instance_lines: list[bytes] = []
-        outcomes: list[tuple[str, float | None]] = []
-        for inst in instances:
-            instance_lines.append(_line(inst, run_id, True))
-            # Classify what a reader will read back, so the summary agrees with the lines.
-            record = Instance.from_dict(inst) if isinstance(inst, Mapping) else inst
-            outcomes.append((classify(record.passed, record.error), record.duration_ms))
+        self.write_encoded(
+            instances=[encode_instance(i, self.run_id) for i in instances],
+            steps=[encode_line(s, self.run_id) for s in steps],
+            assertions=[encode_line(a) for a in assertions],
+        )
+
+    def write_encoded(
+        self,
+        *,
+        instances: Sequence[EncodedInstance] = (),
+        steps: Sequence[bytes] = (),
+        assertions: Sequence[bytes] = (),
+    ) -> None:
+        """write_batch for lines encoded ahead of time (the simulator encodes as it plans, keeping only bytes)."""
         with self._lock:
             if self.summary is not None or not self._files:
-                raise RuntimeError(f"run {run_id} is not open for writing")
-            self._append(layout.STEPS, step_lines)
-            self._append(layout.ASSERTIONS, assertion_lines)
-            self._append(layout.INSTANCES, instance_lines)
-            self._steps += len(step_lines)
-            self._assertions += len(assertion_lines)
-            for status, duration in outcomes:
-                self._counts[status] += 1
-                if duration is not None:
-                    self._durations.append(duration)
+                raise RuntimeError(f"run {self.run_id} is not open for writing")
+            self._append(layout.STEPS, steps)
+            self._append(layout.ASSERTIONS, assertions)
+            self._append(layout.INSTANCES, [i.line for i in instances])
+            self._steps += len(steps)
+            self._assertions += len(assertions)
+            for instance in instances:
+                self._counts[instance.status] += 1
+                if instance.duration_ms is not None:
+                    self._durations.append(instance.duration_ms)
 
-    def _append(self, name: str, lines: list[bytes]) -> None:
+    def _append(self, name: str, lines: Sequence[bytes]) -> None:
         if lines:
             handle = self._files[name]
             handle.write(b"".join(lines))
