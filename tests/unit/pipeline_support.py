@@ -16,16 +16,17 @@ from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
 
 FIXTURE_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+BY_NUMBER: Any = object()  # instance_line's default duration: derived from n
 
 
-def instance_line(n: int, *, status: str = "passed", duration_ms: float | None = None, scenario: str = "checkout",
+def instance_line(n: int, *, status: str = "passed", duration_ms: float | None = BY_NUMBER, scenario: str = "checkout",
                   instance_id: str | None = None) -> bytes:
     record: dict[str, Any] = {
         "instance_id": f"inst_{n:06d}" if instance_id is None else instance_id,
         "correlation_id": f"corr_{n:06d}",
         "scenario_id": scenario,
         "completed_at": f"2026-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
-        "duration_ms": float(n % 997) if duration_ms is None else duration_ms,
+        "duration_ms": float(n % 997) if duration_ms is BY_NUMBER else duration_ms,
         "passed": status == "passed",
         "error": "boom" if status == "error" else None,
     }
