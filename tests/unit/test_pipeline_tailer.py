@@ -278,3 +278,14 @@ def test_a_time_budget_splits_a_backlog_into_polls_that_add_up_exactly(catalog: 
         results.append(tailer.poll(budget_s=0))
     assert len(results) > 3 and results[-1].complete
     assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
+
+
+def test_a_line_longer_than_a_read_chunk_is_read_whole(catalog: Catalog, run_dir: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tailer_module, "CHUNK", 1024)
+    big = json.dumps({"instance_id": "big", "passed": True, "entry_data": {"body": "x" * 50_000}}).encode() + b"\n"
+    append(run_dir / "instances.jsonl", instance_line(1) + big[:30_000])
+    assert tail(catalog, run_dir).head == 1
+    append(run_dir / "instances.jsonl", big[30_000:] + instance_line(2))
+    assert tail(catalog, run_dir).head == 3
+    assert catalog.get_instance(run_dir.name, "big").entry_data == {"body": "x" * 50_000}

@@ -183,5 +183,12 @@ def get_engine() -> Engine:
 
 
 async def engine_lifespan() -> None:
-    """Reflex lifespan task: runs the engine until the app shuts down (cancellation)."""
-    await get_engine().run()
+    """Reflex lifespan task: runs the engine until the app shuts down (cancellation), then stops its workers."""
+    global _engine
+    engine = get_engine()
+    try:
+        await engine.run()
+    finally:
+        if _engine is engine:
+            _engine = None
+        await asyncio.to_thread(engine.close)
