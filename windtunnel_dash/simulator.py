@@ -130,7 +130,6 @@ class _Planned:
     events: list[tuple[float, bytes | EncodedInstance, bytes | None]] = field(default_factory=list)
 
 
-
 class _Planner:
     """Draws instances from the seeded RNG, in index order (that order is what makes a seed reproducible)."""
 
