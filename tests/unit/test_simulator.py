@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -9,6 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from windtunnel_dash import cli
 from windtunnel_dash.artifacts import layout
@@ -93,6 +96,21 @@ def test_generated_runs_partition_and_summary_agrees(tmp_path, fail_rate, error_
         if inst.error is None:
             assert steps_per[inst.instance_id] >= lo
     assert sum(run.unreadable.values()) == 0
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**31), fail=st.floats(0, 0.5), error=st.floats(0, 0.5), lo=st.integers(1, 5),
+       extra=st.integers(0, 4), concurrency=st.none() | st.integers(1, 20))
+def test_any_generated_run_partitions_and_summary_agrees(seed, fail, error, lo, extra, concurrency):
+    with tempfile.TemporaryDirectory() as runs_dir:
+        sim = simulate(runs_dir, instances=40, rate=3000, pace=False, seed=seed, fail_rate=fail, error_rate=error,
+                       steps=(lo, lo + extra), concurrency=concurrency)
+        run = read_run(Path(runs_dir) / sim.run_id)
+    counts = Counter(classify(i.passed, i.error) for i in run.instances)
+    assert sum(counts.values()) == len(run.instances) == run.summary.total_instances == 40
+    assert (run.summary.pass_count, run.summary.fail_count, run.summary.error_count) == (
+        counts["passed"], counts["failed"], counts["error"])
+    assert len({i.instance_id for i in run.instances}) == 40
 
 
 def test_steps_look_like_a_real_run(tmp_path):
