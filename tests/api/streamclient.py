@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,13 +24,19 @@ def stream_url(ws_base: str, run_id: str, **query: Any) -> str:
 
 
 class StreamReader:
-    """Keeps every message received, in order, with its arrival time."""
+    """Keeps every message received, in order, with its arrival time.
+
+    A frame holds one message, or (with ?batch=1) a JSON array of them; `frames` records how many
+    messages each frame held.
+    """
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.received: list[Message] = []
         self.arrived: list[float] = []
+        self.frames: list[int] = []
         self.close_code: int | None = None
+        self._pending: deque[Message] = deque()
 
     @classmethod
     @asynccontextmanager
@@ -39,15 +46,20 @@ class StreamReader:
 
     async def next(self, timeout: float = 10.0) -> Message | None:
         """The next message, or None once the server has closed (close_code is then set)."""
-        try:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        except ConnectionClosed:
-            self.close_code = self.ws.close_code
-            return None
-        message = json.loads(raw)
-        self.received.append(message)
-        self.arrived.append(time.perf_counter())
-        return message
+        if not self._pending:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            except ConnectionClosed:
+                self.close_code = self.ws.close_code
+                return None
+            now = time.perf_counter()
+            decoded = json.loads(raw)
+            messages = decoded if isinstance(decoded, list) else [decoded]
+            self.frames.append(len(messages))
+            self._pending.extend(messages)
+            self.received.extend(messages)
+            self.arrived.extend([now] * len(messages))
+        return self._pending.popleft()
 
     async def until(self, done: Callable[[Message], bool], timeout: float = 10.0) -> Message:
         """Read until a message satisfies `done`; fail if the deadline passes or the stream closes first."""
@@ -78,3 +90,7 @@ def is_instance(seq: int) -> Callable[[Message], bool]:
 
 def is_type(kind: str) -> Callable[[Message], bool]:
     return lambda m: m["type"] == kind
+
+
+def has_total(total: int) -> Callable[[Message], bool]:
+    return lambda m: m["type"] == "stats_update" and m["data"]["total"] == total

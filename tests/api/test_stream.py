@@ -11,12 +11,20 @@ import httpx
 import pytest
 
 from tests.api.runbuilder import assertion, instance, open_run, step
-from tests.api.streamclient import StreamReader, is_instance, is_type, stream_url
+from tests.api.streamclient import StreamReader, has_total, is_instance, is_type, stream_url
 from windtunnel_dash.api.schemas import STREAM_MESSAGES
 
 pytestmark = pytest.mark.anyio
 
 FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures/runs/run_20261126_151613"
+
+
+async def write_in_bursts(run, count: int, *, every: int, pause_s: float) -> None:
+    """`count` instances of every status, pausing after each `every` of them: several flushes' worth."""
+    for n in range(1, count + 1):
+        run.write_instance(instance(n, ("passed", "passed", "failed", "error")[n % 4], float(n)))
+        if n % every == 0:
+            await asyncio.sleep(pause_s)
 
 
 def check_schema(reader: StreamReader) -> None:
@@ -55,11 +63,8 @@ async def test_live_instances_stats_and_completion(app_server):
 async def test_one_stats_update_per_flush_follows_its_instances(app_server):
     run = open_run(app_server.runs_dir)
     async with StreamReader.open(stream_url(app_server.ws_url, run.run_id)) as reader:
-        for n in range(1, 201):
-            run.write_instance(instance(n, "passed" if n % 3 else "failed", float(n)))
-            if n % 20 == 0:
-                await asyncio.sleep(0.01)
-        await reader.until(lambda m: m["type"] == "stats_update" and m["data"]["total"] == 200)
+        await write_in_bursts(run, 200, every=20, pause_s=0.01)
+        await reader.until(has_total(200))
         run.finalize()
         await reader.until_closed()
 
@@ -171,7 +176,7 @@ async def test_run_created_a_moment_ago_is_served(app_server):
     run.finalize()
 
 
-@pytest.mark.parametrize("query", [{"since": "-1"}, {"since": "abc"}, {"steps": "maybe"}])
+@pytest.mark.parametrize("query", [{"since": "-1"}, {"since": "abc"}, {"steps": "maybe"}, {"batch": "2"}])
 async def test_bad_query_gets_400_and_4400(app_server, query):
     run = open_run(app_server.runs_dir)
     async with StreamReader.open(stream_url(app_server.ws_url, run.run_id, **query)) as reader:
@@ -196,3 +201,25 @@ async def test_closed_client_stops_counting_as_subscriber(app_server):
         assert asyncio.get_running_loop().time() < deadline, "subscription outlived its socket"
         await asyncio.sleep(0.05)
     run.finalize()
+
+
+async def test_batch_mode_sends_each_flush_as_one_array(app_server):
+    run = open_run(app_server.runs_dir)
+    async with (
+        StreamReader.open(stream_url(app_server.ws_url, run.run_id, batch=1)) as batched,
+        StreamReader.open(stream_url(app_server.ws_url, run.run_id)) as single,
+    ):
+        await write_in_bursts(run, 300, every=30, pause_s=0.05)
+        await batched.until(has_total(300))
+        run.finalize()
+        await batched.until_closed()
+        await single.until_closed()
+
+    check_schema(batched)
+    for kind in ("instance_complete", "run_complete"):  # stats_update follows each reader's own flushes
+        assert batched.data(kind) == single.data(kind)
+    assert batched.seqs() == list(range(1, 301))
+    assert set(single.frames) == {1}
+    assert sum(batched.frames) == len(batched.received) and len(batched.frames) < len(batched.received)
+    ends = [batched.received[sum(batched.frames[: i + 1]) - 1]["type"] for i in range(len(batched.frames))]
+    assert set(ends) <= {"stats_update", "heartbeat", "run_complete"}  # a flush closes with its stats_update

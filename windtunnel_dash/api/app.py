@@ -11,7 +11,8 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import JSONResponse
 
 from windtunnel_dash.api import rest, stream
-from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers, send_stream_error
+from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
+from windtunnel_dash.api.wire import Wire
 
 DESCRIPTION = """\
 Runs, instances and a live stream of results, as in DESIGN.md §5.
@@ -21,7 +22,7 @@ Every message is `{"type", "data"}`: `instance_complete` (one per instance, in f
 `stats_update` (after each flush that brought instances; at most 10 flushes a second),
 `step_complete`, `heartbeat` `{ts, seq}` after a quiet interval, `run_complete`
 `{completedAt, finalStats}` then close 1000; `error` `{message, code}` then close 4000+code
-(4404 for an unknown run id).
+(4404 for an unknown run id). `?batch=1` sends each flush as one frame: a JSON array of its messages.
 """
 
 
@@ -31,7 +32,7 @@ async def _no_such_endpoint(path: str) -> JSONResponse:
 
 async def _no_such_socket(ws: WebSocket, path: str) -> None:
     await ws.accept()
-    await send_stream_error(ws, NOT_FOUND, f"no endpoint /api/{path}")
+    await Wire(ws).close_with_error(NOT_FOUND, f"no endpoint /api/{path}")
 
 
 def build_api() -> FastAPI:

@@ -13,12 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.websockets import WebSocket
 
 BAD_REQUEST = 400
 NOT_FOUND = 404
 CONFLICT = 409
-WS_CLOSE_NORMAL = 1000
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
@@ -31,12 +29,6 @@ def error_response(code: int, message: str) -> JSONResponse:
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(NOT_FOUND, f"{what} not found")
-
-
-async def send_stream_error(ws: WebSocket, code: int, message: str) -> None:
-    """The stream's `error` message, then a close with 4000 + code (4404 for an unknown run)."""
-    await ws.send_json({"type": "error", "data": {"message": message, "code": code}})
-    await ws.close(4000 + code)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

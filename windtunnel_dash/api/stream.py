@@ -9,17 +9,17 @@ simply falls behind; it catches up from the catalog when it reads again.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND, WS_CLOSE_NORMAL, send_stream_error
+from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
 from windtunnel_dash.api.lookup import find_run
+from windtunnel_dash.api.wire import Wire, frame
 from windtunnel_dash.pipeline.engine import Engine, get_engine
 from windtunnel_dash.pipeline.hub import Batch, Subscription
 
@@ -29,60 +29,59 @@ _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
 
 
-def _frame(kind: str, data: Mapping[str, Any]) -> str:
-    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
-
-
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    raw = query.get(name, "").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
+    return raw in _TRUE
+
+
 def _parse_query(query: Mapping[str, str]) -> tuple[int, bool]:
-    """`since` (a seq, default 0) and `steps` (a flag) or ValueError saying which is wrong."""
+    """`since` (a seq, default 0) and `steps` (a flag), or ValueError saying which is wrong."""
     since_raw = query.get("since", "0").strip() or "0"
     if not since_raw.isdigit():
         raise ValueError(f"since must be a non-negative integer, not {since_raw!r}")
-    steps_raw = query.get("steps", "").strip().lower()
-    if steps_raw not in _TRUE + _FALSE:
-        raise ValueError(f"steps must be 1 or 0, not {steps_raw!r}")
-    return int(since_raw), steps_raw in _TRUE
+    return int(since_raw), _flag(query, "steps")
 
 
-def _batch_frames(batch: Batch) -> list[str]:
-    """One flush: its steps, its instances in file order, then one stats_update if it brought instances."""
-    frames = [_frame("step_complete", s.to_api()) for s in batch.steps]
-    frames += [_frame("instance_complete", i.to_api()) for i in batch.instances]
+def _flush_messages(batch: Batch) -> Iterator[str]:
+    """One flush: its steps, its instances in file order, then one stats_update if it brought instances.
+
+    A generator, so a stalled client holds one encoded message, not a whole chunk of them.
+    """
+    for step in batch.steps:
+        yield frame("step_complete", step.to_api())
+    for row in batch.instances:
+        yield frame("instance_complete", row.to_api())
     if batch.instances:
-        frames.append(_frame("stats_update", batch.stats.to_api()))
-    return frames
+        yield frame("stats_update", batch.stats.to_api())
 
 
-async def _pump(ws: WebSocket, engine: Engine, run_id: str, sub: Subscription) -> None:
+async def _pump(wire: Wire, engine: Engine, run_id: str, sub: Subscription) -> None:
     """Send each flush as it comes, a heartbeat after each quiet interval, and close after run_complete."""
     heartbeat_s = engine.settings.heartbeat_s
     last_sent = time.monotonic()
     while True:
         batch = await sub.next_batch(timeout=max(0.0, last_sent + heartbeat_s - time.monotonic()))
         if batch is None:
-            await ws.send_text(_frame("heartbeat", {"ts": _now_iso(), "seq": engine.hub.head(run_id)}))
+            await wire.send([frame("heartbeat", {"ts": _now_iso(), "seq": engine.hub.head(run_id)})])
             last_sent = time.monotonic()
-            continue
-        if batch.run is None:
-            await send_stream_error(ws, NOT_FOUND, f"run {run_id!r} was removed")
+        elif batch.run is None:
+            await wire.close_with_error(NOT_FOUND, f"run {run_id!r} was removed")
             return
-        if batch.reset:  # the files were replaced: what the client holds is void, and seqs restart at 1
-            await send_stream_error(ws, CONFLICT, f"run {run_id!r} was rebuilt from its files; reconnect with since=0")
+        elif batch.reset:  # the files were replaced: what the client holds is void, and seqs restart at 1
+            await wire.close_with_error(CONFLICT, f"run {run_id!r} was rebuilt from its files; reconnect with since=0")
             return
-        frames = _batch_frames(batch)
-        for frame in frames:
-            await ws.send_text(frame)
-        if frames:
-            last_sent = time.monotonic()
-        if batch.complete:
-            final = {"completedAt": batch.run.completed_at, "finalStats": batch.stats.to_api()}
-            await ws.send_text(_frame("run_complete", final))
-            await ws.close(WS_CLOSE_NORMAL)
-            return
+        else:
+            if await wire.send(_flush_messages(batch)):
+                last_sent = time.monotonic()
+            if batch.complete:
+                await wire.close_complete({"completedAt": batch.run.completed_at, "finalStats": batch.stats.to_api()})
+                return
 
 
 async def _until_client_leaves(ws: WebSocket) -> None:
@@ -112,12 +111,17 @@ async def run_stream(ws: WebSocket, run_id: str) -> None:
     await ws.accept()
     engine = get_engine()
     try:
+        wire = Wire(ws, batch=_flag(ws.query_params, "batch"))
+    except ValueError as exc:
+        await Wire(ws).close_with_error(BAD_REQUEST, str(exc))
+        return
+    try:
         since, steps = _parse_query(ws.query_params)
     except ValueError as exc:
-        await send_stream_error(ws, BAD_REQUEST, str(exc))
+        await wire.close_with_error(BAD_REQUEST, str(exc))
         return
     if await find_run(engine, ws, run_id) is None:
-        await send_stream_error(ws, NOT_FOUND, f"run {run_id!r} not found")
+        await wire.close_with_error(NOT_FOUND, f"run {run_id!r} not found")
         return
     async with engine.hub.subscribe(run_id, since=since, steps=steps) as sub:
-        await _first_of(_pump(ws, engine, run_id, sub), _until_client_leaves(ws))
+        await _first_of(_pump(wire, engine, run_id, sub), _until_client_leaves(ws))
