@@ -7,6 +7,7 @@ import contextlib
 import random
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,7 +66,15 @@ def test_a_new_run_appears_live_and_appends_reach_a_reader_in_order(tmp_path: Pa
 
 
 def test_completion_race_ends_exact_every_time(tmp_path: Path) -> None:
-    """The last lines and the summary written back to back, 200 times: complete never comes early."""
+    """A runner appending while the engine polls, then its last lines and the summary back to back, 200 times."""
+    def write_rest(run_dir: Path, seed: int) -> None:
+        rng = random.Random(seed)
+        for i in range(5, 15):  # appends spread over ~50 ms, so polls run while lines land
+            append(run_dir / "instances.jsonl", instance_line(i, status=status_of(i)))
+            time.sleep(rng.uniform(0, 0.01))
+        append(run_dir / "instances.jsonl", b"".join(instance_line(i, status="failed") for i in range(15, 18)))
+        (run_dir / "summary.json").write_text("{}")
+
     async def trial(engine: Engine, n: int) -> None:
         run_dir = engine.root / f"race_{n:03d}"
         write_manifest(run_dir)
@@ -73,15 +82,16 @@ def test_completion_race_ends_exact_every_time(tmp_path: Path) -> None:
         await eventually(lambda: engine.ensure_run(run_dir.name), what=f"{run_dir.name} known")
         async with engine.hub.subscribe(run_dir.name) as sub:
             received = len((await sub.next_batch(10)).instances)
-            append(run_dir / "instances.jsonl", b"".join(instance_line(i, status="failed") for i in range(5, 8)))
-            (run_dir / "summary.json").write_text("{}")
+            writer = asyncio.create_task(asyncio.to_thread(write_rest, run_dir, n))
             while True:
                 batch = await sub.next_batch(10)
                 assert batch is not None, f"{run_dir.name} never completed"
                 received += len(batch.instances)
                 if batch.complete:
                     break
-        assert received == 8 and batch.stats.total == 8 and batch.stats.failed == 3, run_dir.name
+            await writer
+        expected = len(file_instances(run_dir))
+        assert received == batch.stats.total == expected == 18, (run_dir.name, received, batch.stats.total)
 
     async def main() -> None:
         async with running_engine(tmp_path) as engine:

@@ -289,3 +289,26 @@ def test_a_line_longer_than_a_read_chunk_is_read_whole(catalog: Catalog, run_dir
     append(run_dir / "instances.jsonl", big[30_000:] + instance_line(2))
     assert tail(catalog, run_dir).head == 3
     assert catalog.get_instance(run_dir.name, "big").entry_data == {"body": "x" * 50_000}
+
+
+def test_a_summary_written_while_a_pass_reads_waits_for_the_next_pass(catalog: Catalog, run_dir: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race itself, made deterministic: the last line and the summary land in the middle of a read."""
+    append(run_dir / "instances.jsonl", instance_line(1))
+    read_chunk = RunTailer._read_chunk
+    raced = []
+
+    def racing_read(self, name, stored):
+        out = read_chunk(self, name, stored)
+        if name == "instances.jsonl" and not raced:
+            raced.append(True)
+            append(run_dir / "instances.jsonl", instance_line(2))
+            (run_dir / "summary.json").write_text("{}")
+        return out
+
+    monkeypatch.setattr(RunTailer, "_read_chunk", racing_read)
+    tailer = RunTailer(run_dir.name, run_dir, catalog.engine)
+    first = tailer.poll()
+    assert (first.head, first.complete) == (1, False)  # the summary was not seen before this pass began
+    second = tailer.poll()
+    assert (second.head, second.complete) == (2, True)
