@@ -28,7 +28,8 @@ from typing import Any, Protocol
 import orjson
 
 from .artifacts.records import Summary
-from .artifacts.writer import EncodedInstance, RunWriter, encode_instance, encode_line, new_run_id
+from .artifacts.status import ERROR, FAILED, PASSED
+from .artifacts.writer import EncodedInstance, RunWriter, encode_line, new_run_id
 
 SCENARIO_NAMES = (
     "checkout-flow", "browse-catalog", "user-signup", "search-products",
@@ -200,7 +201,7 @@ class _Planner:
         lo, hi = cfg.steps
         template, http_at, assert_at = self.prefixes[scenario, lo + int(rnd() * (hi - lo + 1))]
         roll = rnd()
-        outcome = "error" if roll < cfg.error_rate else "failed" if roll < cfg.error_rate + cfg.fail_rate else "passed"
+        outcome = ERROR if roll < cfg.error_rate else FAILED if roll < cfg.error_rate + cfg.fail_rate else PASSED
         broken_http = broken_assert = -1
         if outcome == "error":
             broken_http = http_at[int(rnd() * len(http_at))]
@@ -257,7 +258,8 @@ class _Planner:
                     "completed_at": self._clock(planned.end)[0], "duration_ms": duration_ms,
                     "passed": outcome == "passed", "entry_data": entry,
                     "error": error if outcome == "error" else None}
-        planned.events.append((planned.end, encode_instance(instance), None))
+        # The outcome is the status classify() gives these fields; saying so here skips re-reading the record.
+        planned.events.append((planned.end, EncodedInstance(encode_line(instance), outcome, duration_ms), None))
         return planned
 
     def _http(self, action: Action, correlation_id: str, cart: str, sku: str, total: float,
