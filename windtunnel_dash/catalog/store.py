@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Integer, cast, func, select
+from sqlalchemy import Engine, Integer, bindparam, cast, func, select
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import parse_line
@@ -64,6 +64,19 @@ STEP_EVENT_COLUMNS = (
     _S.step_seq, _S.instance_id, _S.correlation_id, _S.step_index, _S.step_name, _S.step_type, _S.ok, _S.latency_ms,
 )
 MAX_PAGE = 500
+_UNBOUNDED = 2**62
+# The hub's reads run after every commit for every reader: built once, bound per call.
+_RUN_BY_ID = select(RUNS).where(RUNS.c.run_id == bindparam("run_id"))
+_INSTANCES_AFTER = (
+    select(*INSTANCE_COLUMNS)
+    .where(_I.run_id == bindparam("run_id"), _I.seq > bindparam("after"), _I.seq <= bindparam("upto"))
+    .order_by(_I.seq).limit(bindparam("limit"))
+)
+_STEPS_AFTER = (
+    select(*STEP_EVENT_COLUMNS)
+    .where(_S.run_id == bindparam("run_id"), _S.step_seq > bindparam("after"), _S.step_seq <= bindparam("upto"))
+    .order_by(_S.step_seq).limit(bindparam("limit"))
+)
 _CACHE_SIZE = 64
 
 
@@ -139,7 +152,7 @@ class Catalog:
         )
 
     def _run_record(self, conn: Any, run_id: str) -> Any:
-        return conn.execute(select(RUNS).where(RUNS.c.run_id == run_id)).first()
+        return conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
 
     def list_runs(self, *, limit: int = 100, offset: int = 0, sort: str = "-started", q: str = "") -> tuple[list[RunRow], int]:
         order = RUN_SORTS.get(sort)
@@ -219,15 +232,14 @@ class Catalog:
     def instances_after(self, run_id: str, seq: int, limit: int = 5000) -> list[InstanceRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.seq > seq).order_by(_I.seq).limit(limit)
+                _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": _UNBOUNDED, "limit": limit}
             ).all()
         return [_instance_row(r) for r in rows]
 
     def steps_after(self, run_id: str, step_seq: int, limit: int = 5000) -> list[StepEvent]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*STEP_EVENT_COLUMNS).where(_S.run_id == run_id, _S.step_seq > step_seq)
-                .order_by(_S.step_seq).limit(limit)
+                _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": _UNBOUNDED, "limit": limit}
             ).all()
         return [StepEvent(*r) for r in rows]
 
@@ -346,12 +358,10 @@ class Catalog:
             if r is None:
                 return None
             instances = conn.execute(
-                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.seq > seq, _I.seq <= r.head)
-                .order_by(_I.seq).limit(limit)
+                _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": r.head, "limit": limit}
             ).all() if r.head > seq else []
             steps = conn.execute(
-                select(*STEP_EVENT_COLUMNS).where(_S.run_id == run_id, _S.step_seq > step_seq, _S.step_seq <= r.step_head)
-                .order_by(_S.step_seq).limit(limit)
+                _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": r.step_head, "limit": limit}
             ).all() if step_seq is not None and r.step_head > step_seq else []
         return RunChanges(
             run=self._run_row(r, time.time()), head=r.head, step_head=r.step_head, generation=r.generation,

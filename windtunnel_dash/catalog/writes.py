@@ -129,20 +129,34 @@ def commit(engine: Engine, batch: IngestBatch) -> None:
         insert_rows(conn, STEPS, STEP_FIELDS, batch.steps)
         insert_rows(conn, ASSERTIONS, ASSERTION_FIELDS, batch.assertions)
         for file, (offset, inode) in batch.offsets.items():
-            where = (OFFSETS.c.run_id == run_id) & (OFFSETS.c.file == file)
-            if not conn.execute(update(OFFSETS).where(where).values(offset=offset, inode=inode)).rowcount:
+            params = {"key_run": run_id, "key_file": file, "offset": offset, "inode": inode}
+            if not conn.execute(_OFFSET_UPDATE, params).rowcount:
                 insert_rows(conn, OFFSETS, ("run_id", "file", "offset", "inode"), [(run_id, file, offset, inode)])
 
 
+# Built once with bind parameters: a live append commits several times a second, and building
+# these statements anew each time cost more than the database work itself.
+_OFFSET_UPDATE = (
+    update(OFFSETS)
+    .where((OFFSETS.c.run_id == bindparam("key_run")) & (OFFSETS.c.file == bindparam("key_file")))
+    .values(offset=bindparam("offset"), inode=bindparam("inode"))
+)
+RUN_COLUMNS = tuple(c.name for c in RUNS.c if c.name != "run_id")
+_RUN_UPDATE = (
+    update(RUNS)
+    .where(RUNS.c.run_id == bindparam("key_run"))
+    .where(or_(RUNS.c.generation < bindparam("key_generation"),
+               (RUNS.c.generation == bindparam("key_generation")) & (RUNS.c.head <= bindparam("key_head"))))
+    .values({name: bindparam(name) for name in RUN_COLUMNS})
+)
+
+
 def _write_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
-    """Set the run's row; a worker behind another (older generation or head) does not move it back."""
-    c = RUNS.c
-    generation, head = values.get("generation", 0), values.get("head", 0)
-    fresher = or_(c.generation < generation, (c.generation == generation) & (c.head <= head))
-    result = conn.execute(update(RUNS).where((c.run_id == run_id) & fresher).values(**values))
-    if not result.rowcount:
-        fields = ("run_id", *values)
-        insert_rows(conn, RUNS, fields, [(run_id, *values.values())])
+    """Set the run's row (every column); a worker behind another (older generation or head) does not move it back."""
+    params = {name: values[name] for name in RUN_COLUMNS}
+    params.update(key_run=run_id, key_generation=values["generation"], key_head=values["head"])
+    if not conn.execute(_RUN_UPDATE, params).rowcount:
+        insert_rows(conn, RUNS, ("run_id", *RUN_COLUMNS), [(run_id, *(values[name] for name in RUN_COLUMNS))])
 
 
 def delete_run(engine: Engine, run_id: str) -> None:
