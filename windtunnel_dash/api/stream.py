@@ -9,6 +9,7 @@ simply falls behind; it catches up from the catalog when it reads again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Coroutine, Iterator, Mapping
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.api.wire import Wire, frame
+from windtunnel_dash.catalog.rows import InstanceRow
 from windtunnel_dash.pipeline.engine import Engine, get_engine
 from windtunnel_dash.pipeline.hub import Batch, Subscription
 
@@ -48,6 +50,12 @@ def _parse_query(query: Mapping[str, str]) -> tuple[int, bool]:
     return int(since_raw), _flag(query, "steps")
 
 
+@functools.lru_cache(maxsize=8192)
+def _instance_message(row: InstanceRow) -> str:
+    """Encoded once per row, not once per reader: readers of one run pull equal rows at about the same time."""
+    return frame("instance_complete", row.to_api())
+
+
 def _flush_messages(batch: Batch) -> Iterator[str]:
     """One flush: its steps, its instances in file order, then one stats_update if it brought instances.
 
@@ -56,7 +64,7 @@ def _flush_messages(batch: Batch) -> Iterator[str]:
     for step in batch.steps:
         yield frame("step_complete", step.to_api())
     for row in batch.instances:
-        yield frame("instance_complete", row.to_api())
+        yield _instance_message(row)
     if batch.instances:
         yield frame("stats_update", batch.stats.to_api())
 
