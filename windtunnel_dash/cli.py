@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     sim = commands.add_parser("simulate", help="write simulated windtunnel runs, live")
     defaults = SimConfig()
     sim.add_argument("--runs-dir", type=Path, default=Path("runs"), help="runs root (default: ./runs)")
-    sim.add_argument("--run-id", help="run id (default: run_YYYYMMDD_HHMMSS_xxxx)")
+    sim.add_argument("--run-id",
+                     help="run id (default: run_YYYYMMDD_HHMMSS_xxxx; with --repeat, later runs add _2, _3, ...)")
     sim.add_argument("--instances", type=int, default=defaults.instances, help="instances per run")
     sim.add_argument("--rate", type=float, default=defaults.rate, help="instances started per second")
     sim.add_argument("--concurrency", type=int, default=None,

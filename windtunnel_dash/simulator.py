@@ -282,7 +282,8 @@ class _Planner:
                 status, body = 500, {"error": "Internal Server Error"}
         ok = status is not None and status < 400
         errors = [] if ok else [error or f"HTTP {status}: Internal Server Error"]
-        attempts = [{"attempt": 1, "status_code": status, "ok": ok, "latency_ms": latency, "error": errors[0] if errors else None}]
+        attempts = [{"attempt": 1, "status_code": status, "ok": ok, "latency_ms": latency,
+                     "error": errors[0] if errors else None}]
         turbulence = None
         if rnd() < 0.15:  # occasional fault injection: extra latency, sometimes a retried 503
             injected = 5 + int(rnd() * 116)
@@ -315,7 +316,8 @@ class _Planner:
                 "branch_taken": None, "condition_skipped": False}, error
 
     def _body(self, action: Action, cart: str, sku: str, total: float, value: str | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": cart if action.service == "api" else f"{action.service[:3]}_{int(self.rng.random() * 10000)}"}
+        own_id = cart if action.service == "api" else f"{action.service[:3]}_{int(self.rng.random() * 10000)}"
+        body: dict[str, Any] = {"id": own_id}
         if action.value_path:
             body[action.value_path] = value or action.good_value
             body["amount"] = total
