@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator, MutableMapping
@@ -33,6 +34,7 @@ BUNDLE_ENV = (
     "REFLEX_FRONTEND_PATH",
     "REFLEX_BACKEND_PATH",
     "REFLEX_TRANSPORT",
+    "REFLEX_SSR",
     "VITE_MINIFY",
 )
 
@@ -47,8 +49,20 @@ def apply_defaults(env: MutableMapping[str, str]) -> None:
     env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
     # A fixed registry skips Reflex's latency probe of two public registries.
     env.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/")
+    # No prerendering: it fetches each page from a `vite preview` server with a timeout, and on a busy
+    # machine that timeout failed the whole build. The pages are live anyway, so a static first
+    # paint buys little.
+    env.setdefault("REFLEX_SSR", "0")
     # Granian even if uvicorn and gunicorn both get installed (REFLEX_NOTES §8).
     env.setdefault("REFLEX_USE_GRANIAN", "1")
+
+
+def _quiet_node_version_warning() -> None:
+    """Reflex warns that Debian's Node 20 is old, then runs the build under bun (`bun --bun`) instead,
+    which is how this project builds on purpose (REFLEX_NOTES §9): the warning is noise, so drop it."""
+    logging.getLogger("reflex.utils.js_runtimes").addFilter(
+        lambda record: "of Node.js is out of date" not in record.getMessage()
+    )
 
 
 def web_dir(env: MutableMapping[str, str] = os.environ) -> Path:
@@ -121,6 +135,7 @@ def main() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     apply_defaults(os.environ)
+    _quiet_node_version_warning()
     host = os.environ.get("HOST") or "127.0.0.1"
     port = int(os.environ.get("PORT") or 3000)
     web = web_dir()
