@@ -17,9 +17,14 @@ from tests.unit.pipeline_support import append, instance_line, make_catalog, sta
 
 
 class Feed:
-    """A run whose lines the test appends, ingests and publishes by hand (no watcher: deterministic)."""
+    """A run whose lines the test appends, ingests and publishes by hand (no watcher: deterministic).
 
-    def __init__(self, tmp_path: Path, max_per_s: float = 10.0) -> None:
+    With `snapshots` it publishes as the engine does (the committed run and its newest rows), so readers
+    at the head are served from the hub's tail; without, every reader queries the catalog.
+    """
+
+    def __init__(self, tmp_path: Path, max_per_s: float = 10.0, snapshots: bool = True) -> None:
+        self.snapshots = snapshots
         self.run_dir = tmp_path / "runs" / "run_h"
         write_manifest(self.run_dir)
         self.catalog = make_catalog(tmp_path)
@@ -35,12 +40,22 @@ class Feed:
         if summary:
             (self.run_dir / "summary.json").write_text("{}")
         result = self.tailer.poll()
-        self.hub.publish("run_h", result.head)
+        if not self.snapshots:
+            self.hub.publish("run_h", result.head)
+            return
+        run = self.catalog.run_row_from_values("run_h", result.run) if result.run else None
+        self.hub.publish("run_h", result.head, run=run, fresh=result.fresh, generation=result.generation,
+                         reset=result.reset)
 
 
-def test_two_readers_at_different_cursors_each_get_exactly_what_follows(tmp_path: Path) -> None:
+@pytest.fixture(params=[True, False], ids=["tail", "catalog"])
+def snapshots(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+def test_two_readers_at_different_cursors_each_get_exactly_what_follows(tmp_path: Path, snapshots: bool) -> None:
     async def main() -> None:
-        feed = Feed(tmp_path, max_per_s=1000)
+        feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
         feed.push(10)
         async with feed.hub.subscribe("run_h") as a, feed.hub.subscribe("run_h", since=7) as b:
             first_a, first_b = await a.next_batch(1), await b.next_batch(1)
@@ -54,9 +69,9 @@ def test_two_readers_at_different_cursors_each_get_exactly_what_follows(tmp_path
     asyncio.run(main())
 
 
-def test_complete_is_reported_only_once_the_reader_has_the_final_drain(tmp_path: Path) -> None:
+def test_complete_is_reported_only_once_the_reader_has_the_final_drain(tmp_path: Path, snapshots: bool) -> None:
     async def main() -> None:
-        feed = Feed(tmp_path, max_per_s=1000)
+        feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
         feed.push(10, summary=True)
         async with feed.hub.subscribe("run_h", chunk=4) as sub:
             batches = [await sub.next_batch(1) for _ in range(3)]
@@ -104,23 +119,25 @@ def test_a_burst_is_coalesced_into_at_most_ten_deliveries_a_second(tmp_path: Pat
     asyncio.run(main())
 
 
-def test_a_stalled_reader_holds_no_rows_while_the_run_grows(tmp_path: Path) -> None:
+def test_a_stalled_reader_costs_no_memory_while_the_run_grows(tmp_path: Path, snapshots: bool) -> None:
     async def main() -> None:
-        feed = Feed(tmp_path, max_per_s=1000)
+        feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
         async with feed.hub.subscribe("run_h") as idle:
             await idle.next_batch(1)
+            for _ in range(25):
+                feed.push(100)  # fills the run's shared tail to its cap
             tracemalloc.start()
             before = tracemalloc.take_snapshot()
-            for _ in range(50):
-                feed.push(40)  # 2,000 results the reader does not pull
+            for _ in range(25):
+                feed.push(100)  # 2,500 more results the reader does not pull
             after = tracemalloc.take_snapshot()
             tracemalloc.stop()
             hub_file = [tracemalloc.Filter(True, hub_module.__file__)]
             growth = sum(s.size_diff for s in after.filter_traces(hub_file).compare_to(
                 before.filter_traces(hub_file), "filename"))
-            assert growth < 4096, growth
+            assert growth < 16_384, growth
             batch = await idle.next_batch(1)  # it simply gets one larger chunk later
-            assert len(batch.instances) == 2000
+            assert [i.seq for i in batch.instances] == list(range(1, 5001))
     asyncio.run(main())
 
 
@@ -157,9 +174,9 @@ def test_wait_changed_wakes_on_any_run_change_and_times_out_otherwise(tmp_path: 
     asyncio.run(main())
 
 
-def test_a_rebuilt_run_tells_readers_to_start_over(tmp_path: Path) -> None:
+def test_a_rebuilt_run_tells_readers_to_start_over(tmp_path: Path, snapshots: bool) -> None:
     async def main() -> None:
-        feed = Feed(tmp_path, max_per_s=1000)
+        feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
         feed.push(5)
         async with feed.hub.subscribe("run_h") as sub:
             assert len((await sub.next_batch(1)).instances) == 5
@@ -179,4 +196,20 @@ def test_steps_are_delivered_only_to_readers_that_ask(tmp_path: Path, steps: boo
         async with feed.hub.subscribe("run_h", steps=steps) as sub:
             batch = await sub.next_batch(1)
         assert len(batch.steps) == (1 if steps else 0)
+    asyncio.run(main())
+
+
+def test_readers_at_the_head_are_served_from_the_runs_tail_without_a_query(tmp_path: Path) -> None:
+    async def main() -> None:
+        feed = Feed(tmp_path, max_per_s=1000)
+        feed.push(3)
+        async with feed.hub.subscribe("run_h") as a, feed.hub.subscribe("run_h") as b:
+            await a.next_batch(1), await b.next_batch(1)
+            queries = []
+            original = feed.catalog.changes_since
+            feed.catalog.changes_since = lambda *args: queries.append(args) or original(*args)
+            feed.push(2)
+            batches = [await a.next_batch(1), await b.next_batch(1)]
+            assert [[i.seq for i in batch.instances] for batch in batches] == [[4, 5], [4, 5]]
+            assert batches[0].stats.total == 5 and queries == []
     asyncio.run(main())

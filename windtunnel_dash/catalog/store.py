@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, Integer, bindparam, cast, func, select
@@ -93,6 +94,12 @@ class RunChanges:
     steps: list[StepEvent]
 
 
+def instance_row_from_fields(t: tuple) -> InstanceRow:
+    """The row of a just-committed instance, from its tuple in writes.INSTANCE_FIELDS order."""
+    return InstanceRow(seq=t[1], instance_id=t[2], correlation_id=t[3], scenario_id=t[4], passed=t[5],
+                       duration_ms=t[9], status=t[6], error=t[8], completed_at=t[13], started_at=t[12])
+
+
 def _instance_row(r: Any) -> InstanceRow:
     return InstanceRow(
         seq=r.seq, instance_id=r.instance_id, correlation_id=r.correlation_id, scenario_id=r.scenario_id,
@@ -143,6 +150,10 @@ class Catalog:
             status_reason=r.manifest_error, config=json.loads(r.config) if detail else {},
             scenarios=scenarios_from_json(r.scenarios) if detail else [],
         )
+
+    def run_row_from_values(self, run_id: str, values: dict[str, Any]) -> RunRow:
+        """The run as `get_run` would answer it, from the run-row values a tailer just committed."""
+        return self._run_row(SimpleNamespace(run_id=run_id, **values), time.time(), detail=True)
 
     @staticmethod
     def _stats(r: Any) -> Stats:

@@ -1,11 +1,13 @@
 """The engine: watcher → tailers → catalog → hub, one per process (DESIGN.md §1, §4).
 
-All ingest runs on one dedicated thread, so SQLite sees a single writer and
-the event loop never blocks on file or database work. File events mark runs
-dirty; a loop drains the dirty set through that thread and publishes each
-committed change to the hub. A sweep every `sweep_s` catches what events
-cannot: directories that appeared before the watch, runs going stalled, runs
-deleted from disk.
+File events are handled on the watcher's own thread, which polls the changed
+runs right there: an append reaches the catalog without waiting for the event
+loop, which only hears of the commit (hub.publish). Everything else that
+ingests (a run asked for before the watcher saw it, the sweep, the rest of a
+big backlog) goes through one ingest thread. One lock serialises every poll,
+so SQLite sees a single writer and the event loop never blocks on files or the
+database. A sweep every `sweep_s` catches what events cannot: directories that
+appeared before the watch, runs going stalled, runs deleted from disk.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +26,7 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
 from ..catalog import Catalog
+from ..catalog.rows import RunRow
 from ..catalog.writes import delete_run
 from .hub import Hub
 from .tailer import RunTailer, TailResult
@@ -55,6 +59,8 @@ class Engine:
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
+        self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def root(self) -> Path:
@@ -62,8 +68,22 @@ class Engine:
 
     # -- ingest (one thread) -------------------------------------------------------------------------
 
-    def _poll(self, run_id: str) -> TailResult | None:
-        """On the ingest thread: bring one run's rows up to its files; None when it is not a run."""
+    def _poll(self, run_id: str) -> tuple[TailResult, RunRow | None] | None:
+        """Bring one run's rows up to its files (any thread, one at a time); None when it is not a run.
+
+        Also returns the run as it now stands, so the hub can serve readers at the head without a query.
+        """
+        with self._ingest_lock:
+            try:
+                result = self._poll_locked(run_id)
+            except Exception:  # one broken run must not stop the others
+                log.exception("ingesting run %s failed", run_id)
+                return None
+        if result is None:
+            return None
+        return result, (self.catalog.run_row_from_values(run_id, result.run) if result.run else None)
+
+    def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
         if tailer is None:
             path = layout.run_dir(self.root, run_id)
@@ -79,16 +99,11 @@ class Engine:
             delete_run(self.catalog.engine, run_id)
         return result
 
-    async def ingest(self, run_id: str) -> TailResult | None:
-        """Poll one run on the ingest thread and tell the hub what changed."""
-        loop = asyncio.get_running_loop()
-        try:
-            result = await loop.run_in_executor(self._executor, self._poll, run_id)
-        except Exception:  # one broken run must not stop the others
-            log.exception("ingesting run %s failed", run_id)
-            return None
-        if result is None:
-            return None
+    def _settle(self, run_id: str, polled: tuple[TailResult, RunRow | None] | None) -> None:
+        """On the event loop: record what a poll did and tell the hub."""
+        if polled is None:
+            return
+        result, run = polled
         if result.gone:
             if run_id in self._known:
                 self._known.discard(run_id)
@@ -96,10 +111,25 @@ class Engine:
                 self.hub.forget(run_id)
         elif result.changed or run_id not in self._known:
             self._known.add(run_id)
-            self.hub.publish(run_id, result.head)
+            self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
+                             reset=result.reset)
         if result.more:
             self.mark_dirty({run_id})
-        return result
+
+    async def ingest(self, run_id: str) -> TailResult | None:
+        """Poll one run on the ingest thread and tell the hub what changed."""
+        polled = await asyncio.get_running_loop().run_in_executor(self._executor, self._poll, run_id)
+        self._settle(run_id, polled)
+        return polled[0] if polled else None
+
+    def _on_files_changed(self, run_ids: set[str]) -> None:
+        """On the watcher thread: poll the runs whose files changed, then hand the results to the loop."""
+        loop = self._loop
+        for run_id in run_ids:
+            if layout.is_safe_run_id(run_id) and loop is not None:
+                polled = self._poll(run_id)
+                with contextlib.suppress(RuntimeError):  # the loop closed: the engine is stopping
+                    loop.call_soon_threadsafe(self._settle, run_id, polled)
 
     def mark_dirty(self, run_ids: set[str]) -> None:
         self._dirty.update(dict.fromkeys(r for r in run_ids if layout.is_safe_run_id(r)))
@@ -150,8 +180,12 @@ class Engine:
 
     async def run(self) -> None:
         """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
+        self._loop = asyncio.get_running_loop()
         self._known = await asyncio.to_thread(self.catalog.run_ids)
-        watcher = asyncio.create_task(watch_runs(self.root, self.mark_dirty), name="windtunnel-watcher")
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch_runs, args=(self.root, self._on_files_changed, stop),
+                                   name="windtunnel-watcher", daemon=True)
+        watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
         try:
@@ -159,10 +193,11 @@ class Engine:
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
         finally:
-            watcher.cancel()
+            stop.set()
             drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(watcher, drain, return_exceptions=True)
+            await asyncio.gather(drain, return_exceptions=True)
+            await asyncio.to_thread(watcher.join)
+            self._loop = None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -7,8 +7,11 @@ reader costs no memory and simply gets a bigger chunk later. Deliveries are
 capped at `max_per_s` per reader, leading edge: an isolated change goes out at
 once, a burst is coalesced into one delivery per interval.
 
-Everything here runs on the event loop; the engine publishes from the loop
-after each committed ingest.
+The engine publishes after each commit with the run as committed and its
+newest rows (one shared tail per run, not a queue per reader): a reader at the
+head takes its chunk from there, without a database round trip; any other
+reader, or one following steps, pulls from the catalog. Everything here runs
+on the event loop.
 """
 
 from __future__ import annotations
@@ -44,12 +47,18 @@ class Batch:
     reset: bool = False
 
 
+TAIL = 2000  # newest rows a channel keeps for readers at the head
+
+
 class _Channel:
-    __slots__ = ("head", "revision", "_event")
+    __slots__ = ("head", "revision", "generation", "run", "tail", "_event")
 
     def __init__(self) -> None:
         self.head = 0
         self.revision = 0
+        self.generation = 0
+        self.run: RunRow | None = None  # None: no trusted snapshot, readers query the catalog
+        self.tail: list[InstanceRow] = []  # contiguous seqs ending at head (when run is set)
         self._event: asyncio.Event | None = None
 
     def event(self) -> asyncio.Event:
@@ -94,11 +103,31 @@ class Subscription:
         if pause > 0:
             await asyncio.sleep(pause)  # coalesce the burst: everything that lands meanwhile comes in this pull
         self._seen_revision = channel.revision  # a publish during the read below wakes the next call
-        batch = await self._pull()
-        self._last_delivery = loop.time()
-        return batch
+        self._last_delivery = loop.time()  # deliveries *start* at most max_per_s times a second
+        return await self._pull()
+
+    def _from_tail(self) -> Batch | None:
+        """The next chunk from the channel's shared tail, when it holds everything after the cursor."""
+        channel = self._hub._channel(self.run_id)
+        run, head, tail = channel.run, channel.head, channel.tail
+        if run is None or self.step_cursor is not None or self._generation not in (None, channel.generation):
+            return None
+        if self.cursor > head or (self.cursor < head and not (tail and tail[0].seq <= self.cursor + 1
+                                                              and tail[-1].seq == head)):
+            return None
+        start = self.cursor + 1 - tail[0].seq if self.cursor < head else len(tail)
+        rows = tail[start:start + self._chunk]
+        self._generation = channel.generation
+        if rows:
+            self.cursor = rows[-1].seq
+        if self.cursor < head:
+            self._seen_revision = -1
+        return Batch(rows, [], run.stats, head, complete=run.status == "complete" and self.cursor >= head, run=run)
 
     async def _pull(self) -> Batch:
+        from_tail = self._from_tail()
+        if from_tail is not None:
+            return from_tail
         catalog = self._hub.catalog
         changes = await asyncio.to_thread(catalog.changes_since, self.run_id, self.cursor, self.step_cursor, self._chunk)
         if changes is None:
@@ -143,11 +172,28 @@ class Hub:
         channel = self._channels.get(run_id)
         return channel.head if channel else 0
 
-    def publish(self, run_id: str, head: int | None = None) -> None:
-        """The catalog holds something new for `run_id` (rows, status, or its removal)."""
+    def publish(self, run_id: str, head: int | None = None, *, run: RunRow | None = None,
+                fresh: tuple[InstanceRow, ...] = (), generation: int = 0, reset: bool = False) -> None:
+        """The catalog holds something new for `run_id` (rows, status, or its removal).
+
+        With `run` (the run as just committed) and `fresh` (its newest rows, ending at `head`) the
+        channel can serve readers at the head; without, its readers query the catalog.
+        """
         channel = self._channel(run_id)
-        if head is not None:
-            channel.head = head
+        if run is None:
+            channel.run, channel.tail = None, []
+            if head is not None:
+                channel.head = head
+        elif head is not None and (generation, head) >= (channel.generation, channel.head):
+            tail = channel.tail  # an older result settling late (another thread's poll) is ignored
+            if reset or generation != channel.generation or not tail or not fresh or \
+                    fresh[0].seq != tail[-1].seq + 1:
+                if fresh or reset or generation != channel.generation or head != channel.head:
+                    channel.tail = list(fresh)
+            else:
+                tail.extend(fresh)
+                del tail[:-TAIL]
+            channel.run, channel.head, channel.generation = run, head, generation
         channel.bump()
         self.version += 1
         self._any.bump()

@@ -33,10 +33,13 @@ from windtunnel_dash.artifacts.records import Step
 
 from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
+from ..catalog.rows import InstanceRow
+from ..catalog.store import instance_row_from_fields
 from .lineparse import Parsed, iso_epoch, parse_block
 
 CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
 POOL_MIN_BYTES = 256 << 10  # smaller blocks (live appends) are parsed inline: no inter-process hop
+FRESH = 1000  # newest committed instances a poll hands the hub, so readers at the head skip a query
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,9 @@ class TailResult:
     complete: bool = False
     gone: bool = False  # the run directory (or every file of it) disappeared
     more: bool = False  # the time budget ran out before the files' ends: poll again
+    run: dict[str, Any] | None = None  # the run's row as committed, when it changed
+    fresh: tuple[InstanceRow, ...] = ()  # the newest committed instances (up to FRESH), ending at head
+    reset: bool = False  # this poll rebuilt the run's rows from 0
 
 
 @contextlib.contextmanager
@@ -145,6 +151,8 @@ class RunTailer:
             return TailResult(changed=False, gone=not self.path.is_dir())
         meta = self._read_metadata()
         deadline = None if budget_s is None else time.monotonic() + budget_s
+        self._fresh: list[tuple] = []
+        self._fresh_reset = False
         while True:
             try:
                 with _gc_paused():
@@ -155,7 +163,11 @@ class RunTailer:
         run = self._run
         if run["complete"]:  # a finished run rarely grows again: free its aggregates until it does
             self._agg = self._numberer = None
-        return TailResult(changed, run["head"], run["step_head"], run["generation"], run["complete"], more=more)
+        return TailResult(
+            changed, run["head"], run["step_head"], run["generation"], run["complete"], more=more,
+            run=dict(run) if changed else None, reset=self._fresh_reset,
+            fresh=tuple(instance_row_from_fields(t) for t in self._fresh),
+        )
 
     # -- metadata: manifest, summary, mtimes ---------------------------------------------------------
 
@@ -292,6 +304,11 @@ class RunTailer:
                 writes.commit(self._engine, batch)
                 self._run = batch.run
                 self._offsets.update(batch.offsets)
+                if batch.reset:
+                    self._fresh.clear()
+                    self._fresh_reset = True
+                self._fresh.extend(batch.instances[-FRESH:])
+                del self._fresh[:-FRESH]
                 self._reset_pending = False
                 changed = True
             if ahead is None:

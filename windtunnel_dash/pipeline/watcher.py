@@ -4,18 +4,19 @@ watchfiles releases a batch one `step` after changes stop growing, so `step`
 is the latency every append pays: 10 ms here instead of the default 50.
 `debounce` caps how long a continuous stream of writes can hold a batch back.
 Only the files a run is made of count; per-instance artifacts do not wake the
-tailer.
+tailer. The watch runs on its own thread (watchfiles' blocking `watch`), so a
+change is handled without first waiting for the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from watchfiles import awatch
+from watchfiles import watch
 
 from windtunnel_dash.artifacts import layout
 
@@ -39,20 +40,23 @@ def run_of(root: str, path: str) -> str | None:
     return None
 
 
-async def watch_runs(root: Path, on_change: Callable[[set[str]], None], *, step_ms: int = STEP_MS,
-                     debounce_ms: int = DEBOUNCE_MS, retry_s: float = 0.5) -> None:
-    """Call `on_change(run_ids)` for every batch of file events, forever; waits for a missing root."""
+def watch_runs(root: Path, on_change: Callable[[set[str]], None], stop: threading.Event, *,
+               step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS, retry_s: float = 0.5) -> None:
+    """Call `on_change(run_ids)` (on this thread) for every batch of file events until `stop` is set.
+
+    A missing or vanished root is waited for; the engine's sweep ingests what was there meanwhile.
+    """
     root_str = str(root)
-    while True:
+    while not stop.is_set():
         if not root.is_dir():
-            await asyncio.sleep(retry_s)
+            stop.wait(retry_s)
             continue
         try:
-            async for changes in awatch(root, step=step_ms, debounce=debounce_ms, watch_filter=None,
-                                        recursive=True, ignore_permission_denied=True):
+            for changes in watch(root, step=step_ms, debounce=debounce_ms, watch_filter=None, recursive=True,
+                                 ignore_permission_denied=True, stop_event=stop, raise_interrupt=False):
                 runs = {run for _, path in changes if (run := run_of(root_str, path)) is not None}
                 if runs:
                     on_change(runs)
         except (FileNotFoundError, RuntimeError, OSError) as exc:  # root deleted or watch limit reached
             log.warning("watching %s stopped (%s); retrying", root, exc)
-            await asyncio.sleep(retry_s)
+            stop.wait(retry_s)
