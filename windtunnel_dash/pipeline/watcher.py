@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 STEP_MS = 10
 DEBOUNCE_MS = 40
+POLL_DELAY_MS = 100  # only when native file events fail
 RUN_FILES = frozenset((layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES))
 
 
@@ -47,16 +48,20 @@ def watch_runs(root: Path, on_change: Callable[[set[str]], None], stop: threadin
     A missing or vanished root is waited for; the engine's sweep ingests what was there meanwhile.
     """
     root_str = str(root)
+    polling = False  # after a failure (e.g. the inotify watch limit), fall back to polling the tree
     while not stop.is_set():
         if not root.is_dir():
             stop.wait(retry_s)
             continue
         try:
             for changes in watch(root, step=step_ms, debounce=debounce_ms, watch_filter=None, recursive=True,
-                                 ignore_permission_denied=True, stop_event=stop, raise_interrupt=False):
+                                 ignore_permission_denied=True, stop_event=stop, raise_interrupt=False,
+                                 force_polling=polling, poll_delay_ms=POLL_DELAY_MS):
                 runs = {run for _, path in changes if (run := run_of(root_str, path)) is not None}
                 if runs:
                     on_change(runs)
-        except (FileNotFoundError, RuntimeError, OSError) as exc:  # root deleted or watch limit reached
-            log.warning("watching %s stopped (%s); retrying", root, exc)
+        except Exception as exc:  # noqa: BLE001 - the watcher must outlive anything one batch throws
+            gone = isinstance(exc, FileNotFoundError)  # the root went away: wait for it as before
+            polling = polling or not gone
+            log.warning("watching %s stopped (%s); retrying%s", root, exc, " by polling" if polling else "")
             stop.wait(retry_s)
