@@ -78,5 +78,5 @@ def connection_indicator() -> rx.Component:
             spacing="2",
             align="center",
         ),
-        pill(rx.box(class_name="wt-live-dot"), "Live", "green", connection="live"),
+        pill(rx.el.span(class_name="wt-live-dot"), "Live", "green", connection="live"),
     )

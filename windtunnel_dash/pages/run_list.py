@@ -1,13 +1,15 @@
 """The run list (`/`): every run at a glance, live.
 
 A CSS grid of real links rather than a <table>, so a whole row is one anchor
-(middle-click opens a tab) and rows can scroll sideways on narrow screens.
+(client-side navigation; middle-click opens a tab) and rows scroll sideways on
+narrow screens.
 All ticking happens in the browser under one pooled moment provider.
 """
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
 from windtunnel_dash.components.shell import app_shell
@@ -31,12 +33,11 @@ def _sort_arrow(key: str) -> rx.Component:
 def _header_cell(label: str) -> rx.Component:
     key = _SORTABLE.get(label)
     if key is None:
-        return rx.box(label, class_name="wt-th", role="columnheader")
-    return rx.link(
+        return rx.el.div(label, class_name="wt-th", role="columnheader")
+    return ReactRouterLink.create(
         label,
         _sort_arrow(key),
-        href=RunListState.links[key],
-        underline="none",
+        to=RunListState.links[key],
         class_name="wt-th wt-th-sort",
         role="columnheader",
         custom_attrs={"data-sort-key": key},
@@ -44,37 +45,37 @@ def _header_cell(label: str) -> rx.Component:
 
 
 def _cell(*children: rx.Component, cls: str = "", **props) -> rx.Component:
-    return rx.box(*children, class_name=f"wt-td {cls}".strip(), role="cell", **props)
+    return rx.el.div(*children, class_name=f"wt-td {cls}".strip(), role="cell", **props)
+
+
+def _clipped(text: rx.Var[str], title: rx.Var[str]) -> rx.Component:
+    return rx.el.span(text, class_name="wt-ellipsis", title=title)
 
 
 def _duration(row: RunListRow) -> rx.Component:
-    return rx.cond(
-        row.active & (row.started_iso != ""),
-        ticking_duration(row.started_iso),
-        rx.text(row.duration, as_="span"),
-    )
+    return rx.cond(row.active & (row.started_iso != ""), ticking_duration(row.started_iso), row.duration)
 
 
 def _instances(row: RunListRow) -> rx.Component:
-    return rx.box(
-        rx.text(row.instances, as_="span", class_name="wt-num"),
+    return rx.el.div(
+        rx.el.span(row.instances, class_name="wt-num wt-instances"),
         rx.cond(row.show_progress, meter_bar(row.progress_pct)),
         class_name="wt-stack",
     )
 
 
 def _row(row: RunListRow) -> rx.Component:
-    return rx.link(
-        _cell(rx.text(row.run_id, as_="span", class_name="wt-ellipsis", title=row.run_id), cls="wt-mono wt-run-id"),
-        _cell(rx.text(row.sut, as_="span", class_name="wt-ellipsis", title=row.sut)),
-        _cell(rx.text(row.scenarios, as_="span", class_name="wt-ellipsis", title=row.scenarios_title), cls="wt-dim"),
+    """One run as one client-side link; plain elements, since 100 rows render at once."""
+    return ReactRouterLink.create(
+        _cell(_clipped(row.run_id, row.run_id), cls="wt-mono wt-run-id"),
+        _cell(_clipped(row.sut, row.sut)),
+        _cell(_clipped(row.scenarios, row.scenarios_title), cls="wt-dim"),
         _cell(rx.cond(row.started_iso != "", relative_time(row.started_iso), "—"), cls="wt-dim"),
         _cell(_duration(row), cls="wt-num"),
         _cell(_instances(row)),
         _cell(pass_rate_meter(row.pass_rate, row.pass_rate_tone, row.pass_rate_pct)),
         _cell(status_badge(row.status), title=row.status_title),
-        href=row.href,
-        underline="none",
+        to=row.href,
         class_name="wt-tr wt-row",
         role="row",
         custom_attrs={"data-run-id": row.run_id, "data-status": row.status},
@@ -84,8 +85,8 @@ def _row(row: RunListRow) -> rx.Component:
 def _skeleton_rows() -> rx.Component:
     return rx.fragment(
         *(
-            rx.box(
-                *(_cell(rx.skeleton(rx.box(class_name="wt-skeleton-line"), loading=True)) for _ in _COLUMNS),
+            rx.el.div(
+                *(_cell(rx.el.div(class_name="wt-skeleton-line")) for _ in _COLUMNS),
                 class_name="wt-tr wt-skeleton-row",
             )
             for _ in range(_SKELETON_ROWS)
@@ -105,7 +106,7 @@ def _empty_state() -> rx.Component:
             color_scheme="gray",
             align="center",
         ),
-        rx.code_block("python -m windtunnel_dash simulate", language="bash", class_name="wt-empty-cmd"),
+        rx.el.pre("python -m windtunnel_dash simulate", class_name="wt-empty-cmd"),
         rx.button(
             rx.icon("play", size=14),
             "Start demo run",
@@ -131,30 +132,31 @@ def _no_match() -> rx.Component:
     )
 
 
-def _body() -> rx.Component:
-    return rx.cond(
-        ~RunListState.loaded,
-        _skeleton_rows(),
-        rx.cond(
-            RunListState.total == 0,
-            rx.cond(RunListState.q != "", _no_match(), _empty_state()),
-            rx.foreach(RunListState.rows, _row),
-        ),
-    )
+def _rows() -> rx.Component:
+    return rx.cond(RunListState.loaded, rx.foreach(RunListState.rows, _row), _skeleton_rows())
 
 
 def _table() -> rx.Component:
-    return rx.box(
+    return rx.el.div(
         tick_provider(
-            rx.box(
-                rx.box(*(_header_cell(label) for label in _COLUMNS), class_name="wt-tr wt-thead", role="row"),
-                _body(),
+            rx.el.div(
+                rx.el.div(*(_header_cell(label) for label in _COLUMNS), class_name="wt-tr wt-thead", role="row"),
+                _rows(),
                 class_name=offline_class("wt-grid"),
                 role="table",
                 id="runs-table",
             ),
         ),
         class_name="wt-scroll",
+    )
+
+
+def _content() -> rx.Component:
+    """The table, or (once loaded with nothing to show) why it is empty and what to do."""
+    return rx.cond(
+        RunListState.loaded & (RunListState.total == 0),
+        rx.cond(RunListState.q != "", _no_match(), _empty_state()),
+        _table(),
     )
 
 
@@ -229,4 +231,4 @@ def _footer() -> rx.Component:
 
 
 def run_list_page() -> rx.Component:
-    return app_shell(_toolbar(), rx.card(_table(), _footer(), class_name="wt-card"))
+    return app_shell(_toolbar(), rx.card(_content(), _footer(), class_name="wt-card"))

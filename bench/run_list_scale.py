@@ -1,0 +1,163 @@
+"""Run list with 1,000 runs in the catalog: navigation → table visible in Chromium, and the live delta rate.
+
+    .venv/bin/python bench/run_list_scale.py [--runs 1000] [--samples 7] [--seconds 5]
+
+Targets (issue 6): the first 100 rows usable within 1 s of navigation; "show
+more" brings the next 100; while results land in running runs the page gets
+at most 10 state deltas a second whatever the write rate.
+
+Figures:
+  * cold load: a fresh browser context (no cache, new Reflex token) → 100 rows in the DOM;
+  * client-side navigation: from a run's detail page back to the list via the brand link;
+  * show more: click → 200 rows;
+  * websocket frames/s and bytes/s on the list while 10 running runs take `--rate` lines/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from detail_support import _T0, chromium, instance_record, summary
+
+from tests.app_server import AppServer, running_app
+from windtunnel_dash.artifacts.writer import RunWriter
+
+ROWS = ".wt-row"
+RUNNING = 10
+
+
+def make_runs(runs_dir: Path, count: int, rng: random.Random) -> list[RunWriter]:
+    """`count` small runs an hour apart in start time; the newest RUNNING stay open (running)."""
+    writers = []
+    for k in range(count):
+        run_id = f"run_bench_{k:05d}"
+        started = _T0 - timedelta(minutes=10 * (count - k))
+        writer = RunWriter(runs_dir, run_id, sut_name=f"sut-{k % 7}", scenario_ids=("checkout-flow", "browse"),
+                           planned=20, started_at=started).open()
+        writer.write_batch(instances=[instance_record(n, rng) for n in range(1, 1 + rng.randint(3, 20))])
+        if k < count - RUNNING:
+            writer.finalize(completed_at=started + timedelta(seconds=40), duration_ms=40_000.0)
+        else:
+            writers.append(writer)
+    return writers
+
+
+def wait_catalog(app: AppServer, count: int, timeout_s: float = 600.0) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        r = httpx.get(app.url("/api/runs?limit=1"), timeout=10)
+        if r.status_code == 200 and r.json()["total"] >= count:
+            return time.monotonic() - t0
+        time.sleep(0.25)
+    raise TimeoutError(f"catalog did not reach {count} runs in {timeout_s} s")
+
+
+def rows_at_least(page, n: int) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('{ROWS}').length >= {n}", timeout=60_000)
+
+
+def cold_loads(browser, app: AppServer, samples: int) -> None:
+    times = []
+    for _ in range(samples):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(app.url("/"), wait_until="commit")
+        rows_at_least(page, 100)
+        times.append((time.perf_counter() - t0) * 1000)
+        context.close()
+    print(summary("cold load → 100 rows visible (fresh context, no cache)", times))
+
+
+def client_navigations(browser, app: AppServer, samples: int) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(app.url("/"))
+    rows_at_least(page, 100)
+    times = []
+    for k in range(samples):
+        page.locator(ROWS).nth(k).click()
+        page.wait_for_url("**/runs/**")
+        page.wait_for_function(f"() => document.querySelectorAll('{ROWS}').length === 0")
+        t0 = time.perf_counter()
+        page.locator(".wt-brand").first.click()
+        rows_at_least(page, 100)
+        times.append((time.perf_counter() - t0) * 1000)
+    print(summary("client-side navigation detail → list, 100 rows visible", times))
+
+    t0 = time.perf_counter()
+    page.locator("#runs-more").click()
+    rows_at_least(page, 200)
+    print(f"show more: click → 200 rows visible: {(time.perf_counter() - t0) * 1000:.1f}ms")
+    context.close()
+
+
+def live_deltas(browser, app: AppServer, writers: list[RunWriter], rate: int, seconds: float) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    frames: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
+    page.goto(app.url("/"))
+    rows_at_least(page, 100)
+    page.wait_for_timeout(1000)
+
+    stop = threading.Event()
+    written = [0]
+
+    def write() -> None:
+        rng = random.Random(7)
+        n = 1000
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            per_slice = max(1, rate // 100 // len(writers))
+            for writer in writers:
+                writer.write_batch(instances=[instance_record(n + i, rng) for i in range(per_slice)])
+                n += per_slice
+                written[0] += per_slice
+            time.sleep(max(0.0, 0.01 - (time.perf_counter() - t0)))
+
+    thread = threading.Thread(target=write)
+    frames.clear()
+    thread.start()
+    page.wait_for_timeout(seconds * 1000)
+    stop.set()
+    thread.join()
+    print(f"live: {written[0] / seconds:.0f} lines/s into {len(writers)} running runs for {seconds:.0f} s → "
+          f"{len(frames) / seconds:.1f} websocket frames/s, {sum(frames) / seconds / 1024:.1f} KiB/s, "
+          f"mean frame {sum(frames) / max(1, len(frames)) / 1024:.1f} KiB")
+    context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=int, default=2000, help="instance lines/s during the live phase")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="run-list-bench-") as tmp:
+        base = Path(tmp)
+        (base / "runs").mkdir()
+        t0 = time.perf_counter()
+        writers = make_runs(base / "runs", args.runs, random.Random(1))
+        print(f"wrote {args.runs} runs ({len(writers)} running) in {time.perf_counter() - t0:.1f}s")
+        with running_app(base, name="list-bench") as app:
+            print(f"catalog holds {args.runs} runs {wait_catalog(app, args.runs):.1f}s after the app answered")
+            with chromium() as browser:
+                cold_loads(browser, app, args.samples)
+                client_navigations(browser, app, args.samples)
+                live_deltas(browser, app, writers, args.rate, args.seconds)
+        for writer in writers:
+            writer.finalize()
+
+
+if __name__ == "__main__":
+    main()
