@@ -54,7 +54,7 @@ class Engine:
         self.sweep_s = sweep_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
         self._parse_pool = parse_pool()
-        self._tailers: dict[str, RunTailer] = {}  # touched only on the ingest thread
+        self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
@@ -66,7 +66,7 @@ class Engine:
     def root(self) -> Path:
         return self.settings.runs_dir
 
-    # -- ingest (one thread) -------------------------------------------------------------------------
+    # -- ingest (one poll at a time) -----------------------------------------------------------------
 
     def _poll(self, run_id: str) -> tuple[TailResult, RunRow | None] | None:
         """Bring one run's rows up to its files (any thread, one at a time); None when it is not a run.
@@ -200,6 +200,7 @@ class Engine:
             self._loop = None
 
     def close(self) -> None:
+        """Stop the ingest thread and parse workers (after `run` has ended)."""
         self._executor.shutdown(wait=True)
         if self._parse_pool is not None:
             self._parse_pool.shutdown(wait=True, cancel_futures=True)

@@ -6,9 +6,9 @@ the run's running aggregates and the new offsets in one transaction. A file
 that shrank or was replaced (inode changed) makes the run be rebuilt from 0.
 A `summary.json` seen *before* a pass means that pass drains every file to its
 end, so the run is marked complete only with everything written before the
-summary. Single-threaded by design: the engine calls `poll` from its one
-ingest thread. Parsing a big backlog goes to worker processes (`parse_pool`)
-one chunk ahead of the commit, so both cores work on it.
+summary. Not thread-safe by design: the engine runs one poll at a time.
+Parsing a big backlog goes to worker processes (`parse_pool`) one chunk ahead
+of the commit, so both cores work on it.
 """
 
 from __future__ import annotations
@@ -130,6 +130,8 @@ class RunTailer:
         self._manifest_completed_at: str | None = None
         self._summary_key: tuple[int, int, int] | None = None
         self._reset_pending = False
+        self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
+        self._fresh_reset = False
 
     @property
     def complete(self) -> bool:
@@ -151,7 +153,7 @@ class RunTailer:
             return TailResult(changed=False, gone=not self.path.is_dir())
         meta = self._read_metadata()
         deadline = None if budget_s is None else time.monotonic() + budget_s
-        self._fresh: list[tuple] = []
+        self._fresh = []
         self._fresh_reset = False
         while True:
             try:
