@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAMP_NAME = "windtunnel_build.json"
 # Inputs of the compiled frontend; assets/external holds symlinks Reflex derives at compile time.
-BUILD_INPUTS = ("rxconfig.py", "windtunnel_dash", "assets", "reflex.lock")
+SOURCE_INPUTS = ("rxconfig.py", "windtunnel_dash", "assets")
+LOCK_INPUTS = ("reflex.lock",)  # Reflex may rewrite these while it builds
 DERIVED = ("assets/external",)
 # Settings that change what the bundle contains besides the sources.
 BUNDLE_ENV = (
@@ -69,8 +70,8 @@ def web_dir(env: MutableMapping[str, str] = os.environ) -> Path:
     return ROOT / env.get("REFLEX_WEB_WORKDIR", ".web")
 
 
-def _input_files() -> Iterator[Path]:
-    for name in BUILD_INPUTS:
+def _input_files(names: tuple[str, ...]) -> Iterator[Path]:
+    for name in names:
         path = ROOT / name
         candidates = [path] if path.is_file() else sorted(path.rglob("*"))
         for file in candidates:
@@ -79,18 +80,22 @@ def _input_files() -> Iterator[Path]:
                 yield file
 
 
-def fingerprint(port: int, env: MutableMapping[str, str] = os.environ) -> str:
-    """A digest of everything the frontend build depends on."""
+def _digest(names: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
+    for file in _input_files(names):
+        digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(port: int, env: MutableMapping[str, str] = os.environ, sources: str | None = None) -> str:
+    """A digest of everything the frontend build depends on; `sources` is a source digest taken earlier."""
     versions = sorted(
         f"{d.metadata['Name']}=={d.version}"
         for d in metadata.distributions()
         if d.metadata["Name"].lower().replace("_", "-").startswith("reflex")
     )
-    digest.update(json.dumps([port, versions, [env.get(k, "") for k in BUNDLE_ENV]]).encode())
-    for file in _input_files():
-        digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
+    parts = [port, versions, [env.get(k, "") for k in BUNDLE_ENV], sources or _digest(SOURCE_INPUTS)]
+    return hashlib.sha256(json.dumps([*parts, _digest(LOCK_INPUTS)]).encode()).hexdigest()
 
 
 def read_stamp(web: Path) -> dict:
@@ -117,15 +122,18 @@ def _reuse_build() -> None:
 
 
 def _stamp_after_build(web: Path, port: int) -> None:
-    """Record the inputs once Reflex's build succeeded (it may sync reflex.lock/ while building)."""
+    """Stamp the build once Reflex's build succeeded: with the sources as they were before it compiled
+    (an edit made during the build must rebuild next time), and reflex.lock/ as the build left it."""
     from reflex.utils import build
 
     original = build.setup_frontend_prod
+    sources = _digest(SOURCE_INPUTS)
 
     def setup_and_stamp(root: Path) -> None:
         (web / STAMP_NAME).unlink(missing_ok=True)
         original(root)
-        (web / STAMP_NAME).write_text(json.dumps({"fingerprint": fingerprint(port), "port": port}))
+        stamp = {"fingerprint": fingerprint(port, sources=sources), "port": port}
+        (web / STAMP_NAME).write_text(json.dumps(stamp))
 
     build.setup_frontend_prod = setup_and_stamp
 

@@ -63,6 +63,27 @@ def test_a_build_is_reused_only_when_stamped_for_this_port(tree: Path) -> None:
     assert not serve.build_is_current(web, 3000)
 
 
+@pytest.mark.parametrize(
+    ("edited_while_building", "reusable"), [("reflex.lock/package.json", True), ("rxconfig.py", False)]
+)
+def test_the_stamp_keeps_the_sources_from_before_the_build(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, edited_while_building: str, reusable: bool
+) -> None:
+    from reflex.utils import build
+
+    web = tree / ".web-x"
+
+    def fake_build(_root: Path) -> None:  # Reflex syncs the lockfile; a developer may save a page meanwhile
+        (tree / edited_while_building).write_text("changed during the build\n")
+        (web / "build" / "client").mkdir(parents=True)
+        (web / "build" / "client" / "index.html").write_text("<html></html>")
+
+    monkeypatch.setattr(build, "setup_frontend_prod", fake_build)
+    serve._stamp_after_build(web, 3000)
+    build.setup_frontend_prod(tree)
+    assert serve.build_is_current(web, 3000) is reusable
+
+
 def test_defaults_put_our_bun_first_and_keep_explicit_settings() -> None:
     env = {"PATH": "/usr/bin", "REFLEX_TELEMETRY_ENABLED": "true"}
     serve.apply_defaults(env)
