@@ -312,3 +312,15 @@ def test_a_summary_written_while_a_pass_reads_waits_for_the_next_pass(catalog: C
     assert (first.head, first.complete) == (1, False)  # the summary was not seen before this pass began
     second = tailer.poll()
     assert (second.head, second.complete) == (2, True)
+
+
+def test_step_numbers_match_the_reader_when_layouts_mix(catalog: Catalog, run_dir: Path) -> None:
+    append(run_dir / "instances.jsonl", instance_line(1) + instance_line(2))
+    append(run_dir / "steps.jsonl", step_line(1, 0) + step_line(2, 0) + step_line(1, 1))
+    tail(catalog, run_dir)  # committed before any older-layout step shows up
+    append(run_dir / "steps.jsonl", step_line(2, 5) + step_line(1, None) + step_line(2, None))
+    tail(catalog, run_dir)
+    oracle = read_run(run_dir).steps
+    for n in (1, 2):
+        expected = [s.step_index for s in oracle if s.instance_id == f"inst_{n:06d}"]
+        assert [s.step_index for s in catalog.get_instance(run_dir.name, f"inst_{n:06d}").steps] == expected

@@ -42,8 +42,8 @@ def parse_pool() -> ProcessPoolExecutor | None:
 
     `spawn` because the app process has threads, and a forked child could inherit a held lock.
     """
-    workers = min(4, (os.cpu_count() or 1) - 1)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 0 else None
+    cores = os.cpu_count() or 1
+    return ProcessPoolExecutor(min(4, cores), mp_context=multiprocessing.get_context("spawn")) if cores > 1 else None
 
 
 class Engine:

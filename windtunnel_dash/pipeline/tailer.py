@@ -39,6 +39,7 @@ from .lineparse import Parsed, iso_epoch, parse_block
 
 CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
 POOL_MIN_BYTES = 256 << 10  # smaller blocks (live appends) are parsed inline: no inter-process hop
+PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
 FRESH = 1000  # newest committed instances a poll hands the hub, so readers at the head skip a query
 
 
@@ -81,7 +82,27 @@ class _Chunk:
     name: str
     offset: tuple[int, int]  # (offset, inode) after these lines
     at_end: bool
-    parsed: Future[Parsed]
+    pieces: list[Future[Parsed]]  # in file order
+
+    def parsed(self) -> Parsed:
+        results = [piece.result() for piece in self.pieces]
+        if len(results) == 1:
+            return results[0]
+        return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results))
+
+
+def _split(data: bytes, pos: int, parts: int) -> list[tuple[bytes, int]]:
+    """`data` (whole lines starting at byte `pos`) cut into about `parts` blocks of whole lines."""
+    blocks, start = [], 0
+    for k in range(1, parts):
+        cut = data.find(b"\n", len(data) * k // parts)
+        if cut < start:
+            continue
+        blocks.append((data[start:cut + 1], pos + start))
+        start = cut + 1
+    if start < len(data):
+        blocks.append((data[start:], pos + start))
+    return blocks
 
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
@@ -125,7 +146,7 @@ class RunTailer:
         self._run["path"] = str(path)
         self._offsets: dict[str, tuple[int, int]] = stored.offsets
         self._agg: RunAggregate | None = None  # loaded on the first new instance line
-        self._numberer: StepNumberer | None = None  # loaded on the first new step line
+        self._numberer: StepNumberer | None = None  # made at the first step without step_index (older layout)
         self._manifest_key: tuple[int, int, int] | None = None  # None: read at the first poll
         self._manifest_completed_at: str | None = None
         self._summary_key: tuple[int, int, int] | None = None
@@ -243,7 +264,7 @@ class RunTailer:
         )
         self._offsets = {name: (0, 0) for name in layout.LINE_FILES}
         self._agg = RunAggregate()
-        self._numberer = StepNumberer()
+        self._numberer = None
         self._reset_pending = True
 
     def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
@@ -282,11 +303,12 @@ class RunTailer:
             data, offset, at_end = self._read_chunk(name, start)
             offsets[name] = offset
             if self._pool is not None and len(data) >= POOL_MIN_BYTES:
-                parsed = self._pool.submit(parse_block, name, data, start[0])
+                parts = max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
+                pieces = [self._pool.submit(parse_block, name, block, pos) for block, pos in _split(data, start[0], parts)]
             else:
-                parsed = Future()
-                parsed.set_result(parse_block(name, data, start[0]))
-            chunks.append(_Chunk(name, offset, at_end, parsed))
+                pieces = [Future()]
+                pieces[0].set_result(parse_block(name, data, start[0]))
+            chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
 
     def _drain(self, meta: dict[str, Any], deadline: float | None) -> tuple[bool, bool]:
@@ -324,7 +346,7 @@ class RunTailer:
         for chunk in chunks:
             if batch.reset or chunk.offset != self._offsets.get(chunk.name):
                 batch.offsets[chunk.name] = chunk.offset
-            parsed = chunk.parsed.result()
+            parsed = chunk.parsed()
             run["unreadable"] += parsed.unreadable
             if parsed.rows:
                 self._number[chunk.name](self, batch, parsed.rows)
@@ -349,14 +371,6 @@ class RunTailer:
             self._agg = RunAggregate.from_rows(rows)
         return self._agg
 
-    def _step_numberer(self) -> StepNumberer:
-        if self._numberer is None:
-            self._numberer = StepNumberer()
-            if self._run["step_head"]:
-                for instance_id in writes.load_step_instance_ids(self._engine, self.run_id):
-                    self._numberer.number(Step(instance_id=instance_id, step_index=0))
-        return self._numberer
-
     def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
         run, rows, agg, run_id = batch.run, batch.instances, self._aggregate(), self.run_id
         seq = run["head"]
@@ -366,12 +380,27 @@ class RunTailer:
             agg.add(row[2], row[4], row[7])  # scenario_id, status, duration_ms
         run["head"] = seq
 
+    def _numberer_after(self, pending: list[tuple]) -> StepNumberer:
+        """A numberer that has counted every step before this one: the committed ones, then `pending` rows.
+
+        Made only when an older-layout step appears, so runs whose steps carry `step_index` pay nothing.
+        """
+        numberer = StepNumberer()
+        committed = writes.load_step_instance_ids(self._engine, self.run_id) if self._run["step_head"] else []
+        for instance_id in [*committed, *(row[2] for row in pending)]:  # row[2]: instance_id (STEP_FIELDS)
+            numberer.number(Step(instance_id=instance_id, step_index=0))
+        return numberer
+
     def _steps(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, numberer, run_id = batch.run, batch.steps, self._step_numberer(), self.run_id
-        seq = run["step_head"]
+        run, rows, run_id = batch.run, batch.steps, self.run_id
+        seq, numberer = run["step_head"], self._numberer
         for row in parsed:
             seq += 1
-            step_index = numberer.number(Step(instance_id=row[0], step_index=row[2])).step_index
+            step_index = row[2]
+            if step_index is None and numberer is None:
+                numberer = self._numberer = self._numberer_after(rows)
+            if numberer is not None:
+                step_index = numberer.number(Step(instance_id=row[0], step_index=step_index)).step_index
             rows.append((run_id, seq, row[0], row[1], step_index, *row[3:]))  # writes.STEP_FIELDS
         run["step_head"] = seq
 
