@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.instance_status import instance_status_badge
+from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunDetailState as S
 
 
 def _failure(r: InstanceView) -> rx.Component:
+    """Plain elements inside the link, as in the grid: this list re-renders with every live batch."""
     return rx.link(
-        rx.vstack(
-            rx.hstack(
-                rx.text(r.instance_id, class_name="wd-mono", weight="medium"),
-                rx.spacer(),
-                instance_status_badge(r.status),
-                width="100%",
-                align="center",
-            ),
-            rx.text(r.scenario_id, " · ", r.duration, size="1", color_scheme="gray"),
-            rx.cond(r.error != "", rx.text(r.error, size="1", class_name="wd-failure-error")),
-            spacing="1",
-            width="100%",
+        rx.el.div(
+            rx.el.span(r.instance_id, class_name="wd-mono wd-failure-id"),
+            status_pill(r.status),
+            class_name="wd-failure-head",
         ),
+        rx.el.div(r.scenario_id, " · ", r.duration, class_name="wd-failure-meta"),
+        rx.cond(r.error != "", rx.el.div(r.error, class_name="wd-failure-error")),
         href=r.href,
         key=r.seq,
         underline="none",
-        width="100%",
         class_name=rx.cond(r.fresh, "wd-failure wd-row-new", "wd-failure"),
         custom_attrs={"data-instance": r.instance_id},
     )

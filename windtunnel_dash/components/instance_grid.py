@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.instance_status import instance_status_badge
+from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunDetailState as S
 
@@ -63,10 +63,10 @@ def filter_bar() -> rx.Component:
 
 
 def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra: str = "") -> rx.Component:
-    return rx.table.column_header_cell(
+    return rx.el.th(
         rx.link(
             label,
-            rx.cond(active, rx.text(arrow, as_="span", class_name="wd-sort-arrow"), rx.fragment()),
+            rx.cond(active, rx.el.span(arrow, class_name="wd-sort-arrow"), rx.fragment()),
             href=href,
             underline="none",
             class_name="wd-sort",
@@ -76,15 +76,14 @@ def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra:
 
 
 def _row(r: InstanceView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(r.seq.to_string(), class_name="wd-num wd-dim"),
-        rx.table.cell(
-            rx.link(r.instance_id, href=r.href, class_name="wd-rowlink wd-mono", underline="none"),
-        ),
-        rx.table.cell(rx.text(r.correlation_id, class_name="wd-mono wd-dim")),
-        rx.table.cell(r.scenario_id),
-        rx.table.cell(r.duration, class_name="wd-num"),
-        rx.table.cell(instance_status_badge(r.status)),
+    """Plain elements, no Radix/emotion wrappers: up to 10 renders a second of 50 rows must stay cheap."""
+    return rx.el.tr(
+        rx.el.td(r.seq, class_name="wd-num wd-dim"),
+        rx.el.td(rx.link(r.instance_id, href=r.href, class_name="wd-rowlink wd-mono", underline="none")),
+        rx.el.td(r.correlation_id, class_name="wd-mono wd-dim"),
+        rx.el.td(r.scenario_id),
+        rx.el.td(r.duration, class_name="wd-num"),
+        rx.el.td(status_pill(r.status)),
         key=r.seq,
         class_name=rx.cond(r.fresh, "wd-row wd-row-new", "wd-row"),
         custom_attrs={"data-seq": r.seq, "data-instance": r.instance_id},
@@ -93,16 +92,16 @@ def _row(r: InstanceView) -> rx.Component:
 
 def _grid() -> rx.Component:
     sort = S.v_sort
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
+    return rx.el.table(
+        rx.el.thead(
+            rx.el.tr(
                 _sort_header(
                     "#", S.links.sort_seq, (sort == "-seq") | (sort == "seq"),
                     rx.cond(sort == "seq", "↑", "↓"), "wd-num",
                 ),
-                rx.table.column_header_cell("Instance ID"),
-                rx.table.column_header_cell("Correlation ID"),
-                rx.table.column_header_cell("Scenario"),
+                rx.el.th("Instance ID"),
+                rx.el.th("Correlation ID"),
+                rx.el.th("Scenario"),
                 _sort_header(
                     "Duration", S.links.sort_duration, (sort == "-durationMs") | (sort == "durationMs"),
                     rx.cond(sort == "durationMs", "↑", "↓"), "wd-num",
@@ -110,9 +109,7 @@ def _grid() -> rx.Component:
                 _sort_header("Status", S.links.sort_status, sort == "status", "↓"),
             )
         ),
-        rx.table.body(rx.foreach(S.rows, _row)),
-        size="1",
-        width="100%",
+        rx.el.tbody(rx.foreach(S.rows, _row)),
         class_name="wd-grid",
         custom_attrs={"data-testid": "instance-grid"},
     )

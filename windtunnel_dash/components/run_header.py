@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.live import connection_indicator, relative_time
+from windtunnel_dash.components.live import relative_time
 from windtunnel_dash.components.status import meter_bar, status_badge
 from windtunnel_dash.state.run_detail import RunDetailState as S
-
-
-def breadcrumb() -> rx.Component:
-    return rx.hstack(
-        rx.link("Runs", href="/", class_name="wd-crumb-link"),
-        rx.icon("chevron-right", size=14, class_name="wd-crumb-sep"),
-        rx.text(S.shown_run, class_name="wd-crumb-here"),
-        spacing="1",
-        align="center",
-        class_name="wd-crumb",
-    )
 
 
 def _meta(label: str, value: rx.Component) -> rx.Component:
@@ -26,12 +15,9 @@ def _meta(label: str, value: rx.Component) -> rx.Component:
 
 def run_header() -> rx.Component:
     return rx.vstack(
-        breadcrumb(),
         rx.hstack(
             rx.heading(S.shown_run, size="6", class_name="wd-title"),
             status_badge(S.run_status),
-            rx.spacer(),
-            connection_indicator(),
             align="center",
             width="100%",
             spacing="3",

@@ -7,6 +7,7 @@ import reflex as rx
 from windtunnel_dash.components.live import ticking_duration
 from windtunnel_dash.components.status import meter_bar
 from windtunnel_dash.state.detail_views import ScenarioView
+from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
 
 
@@ -105,7 +106,7 @@ def scenario_breakdown() -> rx.Component:
                     rx.table.column_header_cell("Rate", class_name="wd-num"),
                 )
             ),
-            rx.table.body(rx.foreach(S.scenarios, _scenario_row)),
+            rx.table.body(rx.foreach(C.scenarios, _scenario_row)),
             size="1",
             width="100%",
             class_name="wd-scenarios",

@@ -8,24 +8,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.instance_status import instance_status_badge
-from windtunnel_dash.components.live import relative_time
+from windtunnel_dash.components.breadcrumb import breadcrumb
+from windtunnel_dash.components.instance_status import status_pill
+from windtunnel_dash.components.live import relative_time, tick_provider
+from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.state.instance import InstanceState as S
 from windtunnel_dash.state.instance_views import AssertionView, AttemptView, StepView
 
 
 def _crumbs() -> rx.Component:
-    return rx.hstack(
-        rx.link("Runs", href="/", class_name="wd-crumb-link"),
-        rx.icon("chevron-right", size=14, class_name="wd-crumb-sep"),
-        rx.link(S.shown_run, href=S.run_href, class_name="wd-crumb-link"),
-        rx.icon("chevron-right", size=14, class_name="wd-crumb-sep"),
-        rx.text(S.shown_instance, class_name="wd-crumb-here"),
-        spacing="1",
-        align="center",
-        class_name="wd-crumb",
-        wrap="wrap",
-    )
+    return breadcrumb(("Runs", "/"), (S.shown_run, S.run_href), here=S.shown_instance)
 
 
 def _field(label: str, value: rx.Component) -> rx.Component:
@@ -147,10 +139,9 @@ def _step(s: StepView) -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        _crumbs(),
         rx.hstack(
             rx.heading(S.shown_instance, size="6", class_name="wd-title"),
-            instance_status_badge(S.status),
+            status_pill(S.status),
             align="center",
             spacing="3",
         ),
@@ -194,7 +185,6 @@ def _content() -> rx.Component:
 
 def _not_found() -> rx.Component:
     return rx.vstack(
-        _crumbs(),
         rx.callout(
             rx.text("No instance ", rx.code(S.shown_instance), " in run ", rx.code(S.shown_run), "."),
             icon="search_x",
@@ -205,13 +195,16 @@ def _not_found() -> rx.Component:
 
 
 def instance_page() -> rx.Component:
-    return rx.moment_provider(
-        rx.box(
-            rx.cond(
-                S.loaded,
-                rx.cond(S.found, _content(), _not_found()),
-                rx.vstack(_crumbs(), rx.skeleton(rx.box(height="240px", width="100%")), spacing="4", width="100%"),
+    return tick_provider(
+        app_shell(
+            rx.box(
+                rx.cond(
+                    S.loaded,
+                    rx.cond(S.found, _content(), _not_found()),
+                    rx.skeleton(rx.box(height="240px", width="100%")),
+                ),
+                class_name="wd-page",
             ),
-            class_name="wd-page",
+            crumbs=_crumbs(),
         )
     )

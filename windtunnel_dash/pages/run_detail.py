@@ -8,14 +8,15 @@ from windtunnel_dash.components.charts import latency_distribution, results_over
 from windtunnel_dash.components.failures_panel import failures_panel
 from windtunnel_dash.components.instance_grid import instance_grid
 from windtunnel_dash.components.live import offline_class, tick_provider
-from windtunnel_dash.components.run_header import breadcrumb, run_header
+from windtunnel_dash.components.shell import app_shell
+from windtunnel_dash.components.breadcrumb import breadcrumb
+from windtunnel_dash.components.run_header import run_header
 from windtunnel_dash.components.summary_cards import scenario_breakdown, summary_cards
 from windtunnel_dash.state.run_detail import RunDetailState as S
 
 
 def _not_found() -> rx.Component:
     return rx.vstack(
-        breadcrumb(),
         rx.callout(
             rx.text("No run named ", rx.code(S.shown_run), " under the runs directory."),
             icon="search_x",
@@ -28,7 +29,6 @@ def _not_found() -> rx.Component:
 
 def _loading() -> rx.Component:
     return rx.vstack(
-        breadcrumb(),
         rx.skeleton(rx.box(height="32px", width="40%")),
         rx.skeleton(rx.box(height="96px", width="100%")),
         rx.skeleton(rx.box(height="320px", width="100%")),
@@ -57,8 +57,11 @@ def _content() -> rx.Component:
 
 def run_detail_page() -> rx.Component:
     return tick_provider(
-        rx.box(
-            rx.cond(S.loaded, rx.cond(S.found, _content(), _not_found()), _loading()),
-            class_name=offline_class("wd-page"),
+        app_shell(
+            rx.box(
+                rx.cond(S.loaded, rx.cond(S.found, _content(), _not_found()), _loading()),
+                class_name=offline_class("wd-page"),
+            ),
+            crumbs=breadcrumb(("Runs", "/"), here=S.shown_run),
         )
     )

@@ -95,6 +95,13 @@ def _read_page(run_id: str, view: View) -> _Page:
     return _Page(head=run.stats.total if run else 0, run=run, counts=counts, rows=rows)
 
 
+def _assign(state: rx.State, **values: Any) -> None:
+    """Assign only what changed, so unchanged vars stay out of the delta."""
+    for name, value in values.items():
+        if getattr(state, name) != value:
+            setattr(state, name, value)
+
+
 class RunDetailState(rx.State):
     """One viewer's window on one run: header, counts, one page of rows, small chart arrays."""
 
@@ -120,9 +127,6 @@ class RunDetailState(rx.State):
     p95: str = "—"
     p99: str = "—"
 
-    scenarios: list[ScenarioView] = []
-    timeline: list[TimelinePoint] = []
-    latency: list[LatencyPoint] = []
     rows: list[InstanceView] = []
     failures: list[InstanceView] = []
 
@@ -214,7 +218,7 @@ class RunDetailState(rx.State):
         refresh = await asyncio.to_thread(_read_refresh, run_id, view.q)
         async with self:
             self.failures = [instance_view(run_id, r) for r in failures]
-            self._apply_refresh(refresh)
+            await self._apply_refresh(refresh)
         await self._stream(run_id, view, page.head)
 
     async def _repaint(self, run_id: str, view: View) -> _Page:
@@ -222,7 +226,8 @@ class RunDetailState(rx.State):
         async with self:
             if page.run is not None:
                 self._apply_header(page.run)
-                self._set(scenarios=[scenario_view(s) for s in page.run.scenarios])
+                charts = await self.get_state(RunChartsState)
+                _assign(charts, scenarios=[scenario_view(s) for s in page.run.scenarios])
             self._apply_counts(page.counts)
             self.rows = [instance_view(run_id, r) for r in page.rows]
             self.found = page.run is not None
@@ -246,7 +251,7 @@ class RunDetailState(rx.State):
                         await self._apply_batch(run_id, view, batch, refresh)
                     elif refresh is not None:
                         async with self:
-                            self._apply_refresh(refresh)
+                            await self._apply_refresh(refresh)
                     stale = time.monotonic() - last_refresh
                     due = (batch is not None and stale >= REFRESH_EVERY_S) or stale >= HEARTBEAT_S
                     if pending is None and due:
@@ -259,37 +264,37 @@ class RunDetailState(rx.State):
                     await pending
 
     async def _apply_batch(self, run_id: str, view: View, batch: Batch, refresh: _Refresh | None) -> None:
-        """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock."""
-        matching = [instance_view(run_id, r, fresh=True) for r in batch.instances if view.matches(r)]
-        new_failures = [
-            instance_view(run_id, r, fresh=True) for r in batch.instances if r.status != "passed"
-        ]
+        """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock.
+
+        A batch can hold thousands of instances: only the newest that can still be on
+        screen (a page of matches, the latest failures) become views; the rest are counted.
+        """
+        newest_first = batch.instances[::-1]
+        hits = [r for r in newest_first if view.matches(r)]
+        matching = [instance_view(run_id, r, fresh=True) for r in hits[:PAGE_SIZE]]
+        failed = [r for r in newest_first if r.status != "passed"][:FAILURES_SHOWN]
+        new_failures = [instance_view(run_id, r, fresh=True) for r in failed]
         async with self:
             if refresh is not None:
-                self._apply_refresh(refresh)
+                await self._apply_refresh(refresh)
             if batch.run is None:  # the run's directory was removed
-                self._set(found=False)
+                _assign(self, found=False)
                 return
             self._apply_header(batch.run)
             if not view.q:
                 self._apply_counts(batch.stats)
-            if matching:
+            if hits:
                 if view.is_live_head and not self.paused:
                     self.rows, _ = prepend_newest(self.rows, matching, PAGE_SIZE)
                 else:
-                    self.new_count += len(matching)
+                    self.new_count += len(hits)
             if new_failures:
                 self.failures, _ = prepend_newest(self.failures, new_failures, FAILURES_SHOWN)
 
     # ---- applying data (called inside `async with self`) -----------------------------
-    def _set(self, **values: Any) -> None:
-        """Assign only what changed, so unchanged vars stay out of the delta."""
-        for name, value in values.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
-
     def _apply_counts(self, s: Stats) -> None:
-        self._set(
+        _assign(
+            self,
             total=s.total,
             passed=s.passed,
             failed=s.failed,
@@ -300,10 +305,11 @@ class RunDetailState(rx.State):
             p99=fmt_ms(s.p99_ms),
         )
         if s.planned is not None:
-            self._set(planned=s.planned)
+            _assign(self, planned=s.planned)
 
     def _apply_header(self, run: RunRow) -> None:
-        self._set(
+        _assign(
+            self,
             sut_name=run.sut_name or "",
             scenario_ids=list(run.scenario_ids),
             started_at=iso_utc(parse_utc(run.started_at)),
@@ -314,10 +320,24 @@ class RunDetailState(rx.State):
             unreadable_lines=run.unreadable_lines,
         )
 
-    def _apply_refresh(self, refresh: _Refresh) -> None:
+    async def _apply_refresh(self, refresh: _Refresh) -> None:
+        charts = await self.get_state(RunChartsState)
         if refresh.run is not None:
             self._apply_header(refresh.run)
-            self._set(scenarios=[scenario_view(s) for s in refresh.run.scenarios])
-        self._set(timeline=refresh.timeline, latency=refresh.latency)
+            _assign(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
+        _assign(charts, timeline=refresh.timeline, latency=refresh.latency)
         if refresh.q_counts is not None:
             self._apply_counts(refresh.q_counts)
+
+
+class RunChartsState(RunDetailState):
+    """The slow-moving parts (charts, per-scenario table), refreshed at most once a second.
+
+    A substate of its own so the components that draw them (recharts is the
+    costliest render on the page) re-render only when these change, not with
+    every live batch of the parent.
+    """
+
+    scenarios: list[ScenarioView] = []
+    timeline: list[TimelinePoint] = []
+    latency: list[LatencyPoint] = []
