@@ -56,7 +56,9 @@ def meter_bar(percent: rx.Var[float] | float, tone: rx.Var[str] | str = "accent"
     generated CSS class per distinct value, and live progress has hundreds of values.
     """
     return rx.el.div(
-        rx.el.div(class_name="wt-bar-fill", custom_attrs={"style": {"width": f"{percent}%"}}),
+        # Var.create keeps the state var's data: a plain dict in custom_attrs loses it, and a
+        # state-bound bar then renders outside its state context (ReferenceError in the browser).
+        rx.el.div(class_name="wt-bar-fill", custom_attrs={"style": rx.Var.create({"width": f"{percent}%"})}),
         class_name="wt-bar",
         custom_attrs={"data-tone": tone},
     )
