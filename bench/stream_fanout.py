@@ -44,7 +44,7 @@ class Client:
 
 async def read_stream(url: str, client: Client, connected: asyncio.Event) -> None:
     """Only seq and arrival time are kept: 50 × 20,000 parsed messages would not fit in memory as dicts."""
-    async with connect(url, max_size=None) as ws:
+    async with connect(url, max_size=None, ping_interval=None) as ws:  # a busy client must not time itself out
         connected.set()
         async for raw in ws:
             now = time.perf_counter()

@@ -247,3 +247,15 @@ def test_openapi_docs_are_served(client):
     assert {p["name"] for p in listed["parameters"]} >= {"status", "sort", "page", "limit", "q"}
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_non_finite_numbers_in_the_files_go_out_as_null(app_server, client):
+    run = open_run(app_server.runs_dir)
+    with open(run.dir / "steps.jsonl", "ab") as steps, open(run.dir / "instances.jsonl", "ab") as instances:
+        steps.write(b'{"instance_id": "odd", "step_index": 0, "step_name": "s", "step_type": "http",'
+                    b' "observation": {"ok": true, "latency_ms": NaN, "body": {"x": Infinity}}}\n')
+        instances.write(b'{"instance_id": "odd", "passed": true, "duration_ms": 3, "entry_data": {"v": -Infinity}}\n')
+    run.finalize()
+    body = wait_for(client, f"/api/runs/{run.run_id}/instances/odd", lambda b: b["steps"])
+    assert body["entryData"] == {"v": None}
+    assert body["steps"][0]["observation"] == {"ok": True, "latency_ms": None, "body": {"x": None}}

@@ -8,10 +8,10 @@ catch-alls at the end answer it with the contract's 404 instead.
 from __future__ import annotations
 
 from fastapi import FastAPI, WebSocket
-from fastapi.responses import JSONResponse
 
 from windtunnel_dash.api import rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
+from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.wire import Wire
 
 DESCRIPTION = """\
@@ -26,7 +26,7 @@ Every message is `{"type", "data"}`: `instance_complete` (one per instance, in f
 """
 
 
-async def _no_such_endpoint(path: str) -> JSONResponse:
+async def _no_such_endpoint(path: str) -> SafeJSONResponse:
     return error_response(NOT_FOUND, f"no endpoint /api/{path}")
 
 

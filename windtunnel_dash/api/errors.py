@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+
+from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 
 BAD_REQUEST = 400
 NOT_FOUND = 404
@@ -23,15 +24,15 @@ def error_body(code: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "code": code}}
 
 
-def error_response(code: int, message: str) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=code)
+def error_response(code: int, message: str) -> SafeJSONResponse:
+    return SafeJSONResponse(error_body(code, message), status_code=code)
 
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(NOT_FOUND, f"{what} not found")
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_: Request, exc: Exception) -> SafeJSONResponse:
     assert isinstance(exc, HTTPException)
     return error_response(exc.status_code, str(exc.detail))
 
@@ -44,7 +45,7 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "bad request"
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(_: Request, exc: Exception) -> SafeJSONResponse:
     assert isinstance(exc, RequestValidationError)
     return error_response(BAD_REQUEST, _describe(list(exc.errors())))
 

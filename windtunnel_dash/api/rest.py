@@ -11,10 +11,10 @@ import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from windtunnel_dash.api import schemas
 from windtunnel_dash.api.errors import not_found
+from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.catalog.rows import RunRow
@@ -36,28 +36,28 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
-async def health() -> JSONResponse:
+async def health() -> SafeJSONResponse:
     """`liveSubscribers`: open stream connections plus open live pages."""
-    return JSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+    return SafeJSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
 
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
 async def list_runs(
     limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONResponse:
+) -> SafeJSONResponse:
     """Runs, newest first."""
     runs, total = await asyncio.to_thread(
         get_engine().catalog.list_runs, limit=min(limit, MAX_LIMIT), offset=offset, sort="-started"
     )
-    return JSONResponse({"runs": [r.to_api() for r in runs], "total": total})
+    return SafeJSONResponse({"runs": [r.to_api() for r in runs], "total": total})
 
 
 @router.get("/runs/{run_id}", response_model=schemas.RunDetail, tags=["runs"])
-async def get_run(request: Request, run_id: RunId) -> JSONResponse:
+async def get_run(request: Request, run_id: RunId) -> SafeJSONResponse:
     """One run with its stats, per-scenario breakdown, unreadable line count and config."""
     run = await _run_or_404(request, run_id)
-    return JSONResponse(run.to_api(detail=True))
+    return SafeJSONResponse(run.to_api(detail=True))
 
 
 @router.get("/runs/{run_id}/instances", response_model=schemas.InstancePage, tags=["instances"])
@@ -69,21 +69,21 @@ async def list_instances(
     page: Annotated[int, Query(ge=1, description="1-based")] = 1,
     limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 50,
     q: Annotated[str, Query(description="case-insensitive substring of instance or correlation id")] = "",
-) -> JSONResponse:
+) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
     await _run_or_404(request, run_id)
     limit = min(limit, MAX_LIMIT)
     items, total = await asyncio.to_thread(
         get_engine().catalog.list_instances, run_id, status=status, sort=sort, page=page, limit=limit, q=q
     )
-    return JSONResponse({"items": [i.to_api() for i in items], "total": total, "page": page, "limit": limit})
+    return SafeJSONResponse({"items": [i.to_api() for i in items], "total": total, "page": page, "limit": limit})
 
 
 @router.get("/runs/{run_id}/instances/{instance_id}", response_model=schemas.InstanceDetail, tags=["instances"])
-async def get_instance(request: Request, run_id: RunId, instance_id: str) -> JSONResponse:
+async def get_instance(request: Request, run_id: RunId, instance_id: str) -> SafeJSONResponse:
     """One instance with its entry data and steps (observations and assertions)."""
     await _run_or_404(request, run_id)
     detail = await asyncio.to_thread(get_engine().catalog.get_instance, run_id, instance_id)
     if detail is None:
         raise not_found(f"instance {instance_id!r} of run {run_id!r}")
-    return JSONResponse(detail.to_api())
+    return SafeJSONResponse(detail.to_api())

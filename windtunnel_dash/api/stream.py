@@ -50,7 +50,7 @@ def _parse_query(query: Mapping[str, str]) -> tuple[int, bool]:
     return int(since_raw), _flag(query, "steps")
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)  # a couple of seconds of a fast run
 def _instance_message(row: InstanceRow) -> str:
     """Encoded once per row, not once per reader: readers of one run pull equal rows at about the same time."""
     return frame("instance_complete", row.to_api())

@@ -10,18 +10,19 @@ frame per flush instead: a JSON array of that flush's messages, in order
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.websockets import WebSocket
+
+from windtunnel_dash.api.jsonsafe import dumps
 
 WS_CLOSE_NORMAL = 1000
 
 
 def frame(kind: str, data: Mapping[str, Any]) -> str:
     """One message: `{"type", "data"}` as compact JSON."""
-    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+    return dumps({"type": kind, "data": data})
 
 
 class Wire:
