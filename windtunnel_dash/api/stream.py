@@ -22,7 +22,7 @@ from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.api.wire import Wire, frame
 from windtunnel_dash.catalog.rows import InstanceRow
-from windtunnel_dash.pipeline.engine import Engine, get_engine
+from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch, Subscription
 
 router = APIRouter()
@@ -69,14 +69,14 @@ def _flush_messages(batch: Batch) -> Iterator[str]:
         yield frame("stats_update", batch.stats.to_api())
 
 
-async def _pump(wire: Wire, engine: Engine, run_id: str, sub: Subscription) -> None:
+async def _pump(wire: Wire, sub: Subscription, run_id: str, heartbeat_s: float) -> None:
     """Send each flush as it comes, a heartbeat after each quiet interval, and close after run_complete."""
-    heartbeat_s = engine.settings.heartbeat_s
+    head = 0  # the run's head as of the last pull (the first pull comes at once: the replay)
     last_sent = time.monotonic()
     while True:
         batch = await sub.next_batch(timeout=max(0.0, last_sent + heartbeat_s - time.monotonic()))
         if batch is None:
-            await wire.send([frame("heartbeat", {"ts": _now_iso(), "seq": engine.hub.head(run_id)})])
+            await wire.send([frame("heartbeat", {"ts": _now_iso(), "seq": head})])
             last_sent = time.monotonic()
         elif batch.run is None:
             await wire.close_with_error(NOT_FOUND, f"run {run_id!r} was removed")
@@ -85,6 +85,7 @@ async def _pump(wire: Wire, engine: Engine, run_id: str, sub: Subscription) -> N
             await wire.close_with_error(CONFLICT, f"run {run_id!r} was rebuilt from its files; reconnect with since=0")
             return
         else:
+            head = batch.head
             if await wire.send(_flush_messages(batch)):
                 last_sent = time.monotonic()
             if batch.complete:
@@ -132,4 +133,4 @@ async def run_stream(ws: WebSocket, run_id: str) -> None:
         await wire.close_with_error(NOT_FOUND, f"run {run_id!r} not found")
         return
     async with engine.hub.subscribe(run_id, since=since, steps=steps) as sub:
-        await _first_of(_pump(wire, engine, run_id, sub), _until_client_leaves(ws))
+        await _first_of(_pump(wire, sub, run_id, engine.settings.heartbeat_s), _until_client_leaves(ws))
