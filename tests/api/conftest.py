@@ -6,21 +6,12 @@ Its heartbeat interval is short so the heartbeat test does not wait the producti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.app_server import AppServer, running_app
 
 HEARTBEAT_S = 0.5
-SERVER_TIMEOUT_S = 600  # whichever test comes first also waits for the app's build (as the e2e tier does)
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in item.path.parents and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(SERVER_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
