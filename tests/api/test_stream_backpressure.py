@@ -22,7 +22,7 @@ from tests.api.procstats import rss_bytes
 from tests.api.runbuilder import instance, open_run
 from tests.api.streamclient import StreamReader, is_instance, stream_url
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(400)]
+pytestmark = pytest.mark.anyio
 
 BURST = 20_000
 PAUSE_S = 10.0
