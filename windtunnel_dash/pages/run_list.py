@@ -14,7 +14,7 @@ from reflex_components_core.react_router.dom import ReactRouterLink
 from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
 from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.status import meter_bar, pass_rate_meter, status_badge
-from windtunnel_dash.state.run_list import RunListRow, RunListState
+from windtunnel_dash.state.run_list import LiveCells, RunListLive, RunListRow, RunListState
 
 _SKELETON_ROWS = 8
 _COLUMNS = ("Run ID", "SUT", "Scenarios", "Started", "Duration", "Instances", "Pass rate", "Status")
@@ -56,12 +56,28 @@ def _duration(row: RunListRow) -> rx.Component:
     return rx.cond(row.active & (row.started_iso != ""), ticking_duration(row.started_iso), row.duration)
 
 
-def _instances(row: RunListRow) -> rx.Component:
+def _instances(cells: LiveCells) -> rx.Component:
     return rx.el.div(
-        rx.el.span(row.instances, class_name="wt-num wt-instances"),
-        rx.cond(row.show_progress, meter_bar(row.progress_pct)),
+        rx.el.span(cells.instances, class_name="wt-num wt-instances"),
+        rx.cond(cells.show_progress, meter_bar(cells.progress_pct)),
         class_name="wt-stack",
     )
+
+
+def _pass_rate(cells: LiveCells) -> rx.Component:
+    return pass_rate_meter(cells.pass_rate, cells.pass_rate_tone, cells.pass_rate_pct)
+
+
+# Active runs' changing cells: memo components reading RunListLive, so a batch of
+# results re-renders these few cells instead of the whole foreach of rows.
+@rx.memo
+def live_instances(run_id: rx.Var[str]) -> rx.Component:
+    return _instances(RunListLive.cells[run_id])
+
+
+@rx.memo
+def live_pass_rate(run_id: rx.Var[str]) -> rx.Component:
+    return _pass_rate(RunListLive.cells[run_id])
 
 
 def _row(row: RunListRow) -> rx.Component:
@@ -72,8 +88,8 @@ def _row(row: RunListRow) -> rx.Component:
         _cell(_clipped(row.scenarios, row.scenarios_title), cls="wt-dim"),
         _cell(rx.cond(row.started_iso != "", relative_time(row.started_iso), "—"), cls="wt-dim"),
         _cell(_duration(row), cls="wt-num"),
-        _cell(_instances(row)),
-        _cell(pass_rate_meter(row.pass_rate, row.pass_rate_tone, row.pass_rate_pct)),
+        _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
+        _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
         _cell(status_badge(row.status), title=row.status_title),
         to=row.href,
         class_name="wt-tr wt-row",

@@ -39,8 +39,24 @@ _SCENARIOS_SHOWN = 2
 
 
 @dataclass(frozen=True)
+class LiveCells:
+    """The cells of an active run that change as results land (kept out of RunListRow)."""
+
+    instances: str
+    show_progress: bool
+    progress_pct: float
+    pass_rate: str
+    pass_rate_tone: str
+    pass_rate_pct: float
+
+
+@dataclass(frozen=True)
 class RunListRow:
-    """One table row, every field ready to display (strings from files stay plain text)."""
+    """One table row, every field ready to display (strings from files stay plain text).
+
+    For an active run `cells` is blank: its live cells are in RunListLive, so results
+    landing re-send (and re-render) a few cells, not all 100 rows.
+    """
 
     run_id: str
     href: str
@@ -50,12 +66,7 @@ class RunListRow:
     started_iso: str  # '' when the manifest gives no readable start time
     active: bool  # running or failing: the duration ticks in the browser
     duration: str  # settled runs only; active ones tick from started_iso
-    instances: str
-    show_progress: bool
-    progress_pct: float
-    pass_rate: str
-    pass_rate_tone: str
-    pass_rate_pct: float
+    cells: LiveCells
     status: str
     status_title: str
 
@@ -95,10 +106,25 @@ class ListQuery:
         return "/?" + urlencode(params) if params else "/"
 
 
+def live_cells(run: RunRow) -> LiveCells:
+    stats, planned = run.stats, run.planned
+    return LiveCells(
+        instances=(
+            f"{format_count(stats.total)} / {format_count(planned)}" if planned else format_count(stats.total)
+        ),
+        show_progress=run.status in _ACTIVE and bool(planned),
+        progress_pct=min(100.0, 100.0 * stats.total / planned) if planned else 0.0,
+        pass_rate=format_pass_rate(stats.pass_rate, stats.total),
+        pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
+        pass_rate_pct=stats.pass_rate if stats.total else 0.0,
+    )
+
+
+_BLANK = LiveCells("", False, 0.0, "", "none", 0.0)
+
+
 def to_list_row(run: RunRow) -> RunListRow:
-    stats = run.stats
     active = run.status in _ACTIVE
-    planned = run.planned
     scenarios = list(run.scenario_ids)
     shown = ", ".join(scenarios[:_SCENARIOS_SHOWN])
     if len(scenarios) > _SCENARIOS_SHOWN:
@@ -112,14 +138,7 @@ def to_list_row(run: RunRow) -> RunListRow:
         started_iso=iso_utc(parse_utc(run.started_at)),
         active=active,
         duration=format_duration(run.duration_ms),
-        instances=(
-            f"{format_count(stats.total)} / {format_count(planned)}" if planned else format_count(stats.total)
-        ),
-        show_progress=active and bool(planned),
-        progress_pct=min(100.0, 100.0 * stats.total / planned) if planned else 0.0,
-        pass_rate=format_pass_rate(stats.pass_rate, stats.total),
-        pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
-        pass_rate_pct=stats.pass_rate if stats.total else 0.0,
+        cells=_BLANK if active else live_cells(run),
         status=run.status,
         status_title=run.status_reason or "",
     )
@@ -170,14 +189,19 @@ class RunListState(rx.State):
             get_engine().catalog.list_runs, limit=query.limit, offset=0, sort=query.sort, q=query.q.strip()
         )
         view = [to_list_row(run) for run in rows]
+        live = {run.run_id: live_cells(run) for run in rows if run.status in _ACTIVE}
         async with self:
             if self._query() != query:
                 return False
+            cells = await self.get_state(RunListLive)
+            if live != cells.cells:
+                cells.cells = live
             if view != self.rows:
                 self.rows = view
             if total != self.total:
                 self.total = total
-            self.loaded = True
+            if not self.loaded:
+                self.loaded = True
         return True
 
     @rx.event(background=True)
@@ -219,3 +243,13 @@ class RunListState(rx.State):
         finally:
             async with self:
                 self.starting_demo = False
+
+
+class RunListLive(RunListState):
+    """Live cells of the visible active runs, by run id.
+
+    A substate of its own so its updates reach only the components that read it
+    (the memoised live cells), not the foreach over all rows.
+    """
+
+    cells: dict[str, LiveCells] = {}
