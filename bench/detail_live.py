@@ -23,30 +23,43 @@ import threading
 import time
 from pathlib import Path
 
-from detail_support import DOM_PROBE, bench_app, chromium, instance_record, open_writer, summary, wait_ingested
+from detail_support import DOM_PROBE, WS_PROBE, bench_app, chromium, instance_record, open_writer, summary, wait_ingested
 
 RUN_ID = "bench_detail_live"
 
 
-def quiet_latency(page, frames: list[tuple[float, int]], writer, rng: random.Random, samples: int, start: int) -> int:
+def quiet_latency(page, writer, rng: random.Random, samples: int, start: int) -> int:
     """Append one line at a time (~4/s) and wait for its row; returns the next instance number.
 
-    Also splits the figure: write → first websocket frame (server side) and frame → DOM (browser).
+    Splits the figure with the page's own stamps (WS_PROBE): write → websocket frame naming
+    the instance arrives in the page (server side), and that frame → row in the DOM (browser).
     """
-    latencies, to_frame = [], []
+    latencies, to_frame, frame_to_dom = [], [], []
+    t_first = time.time() * 1000
     n = start
     for _ in range(samples):
         n += 1
         written_at = time.time() * 1000
         writer.write_instance(instance_record(n, rng))
-        seen = page.wait_for_function(f"() => window.__rowSeen['inst_{n:07d}']", timeout=30_000).json_value()
+        seen, framed = page.wait_for_function(
+            f"() => window.__rowSeen['inst_{n:07d}'] && [window.__rowSeen['inst_{n:07d}'], "
+            f"window.__frameSeen['inst_{n:07d}'] ?? null]",
+            timeout=30_000,
+        ).json_value()
         latencies.append(seen - written_at)
-        first = next((t for t, _ in frames if t >= written_at), None)
-        if first is not None and first <= seen:
-            to_frame.append(first - written_at)
+        if framed is not None:
+            to_frame.append(framed - written_at)
+            frame_to_dom.append(seen - framed)
         page.wait_for_timeout(150 + rng.random() * 150)  # quiet: a few lines a second, unevenly
     print(summary(f"line appended → row in DOM, quiet rate ({samples} samples)", latencies))
-    print(summary("  of which line appended → state delta frame received by the page", to_frame))
+    print(summary("  of which line appended → frame naming it arrives in the page", to_frame))
+    print(summary("  of which that frame → row in the DOM (browser)", frame_to_dom))
+    long_tasks = [(t, d) for t, d in page.evaluate("window.__longTasks") if t >= t_first]
+    charts = page.evaluate("window.__chartFrames")
+    after_chart = sum(1 for t, _ in long_tasks if any(0 <= t - c <= 30 for c in charts))
+    print(f"  long tasks (> 50 ms) in the page meanwhile: {len(long_tasks)} ({after_chart} right after a chart "
+          f"update; {len([c for c in charts if c >= t_first])} chart updates), "
+          f"longest {max((d for _, d in long_tasks), default=0):.0f} ms")
     return n
 
 
@@ -135,10 +148,11 @@ def main() -> None:
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             frames = record_frames(page)
+            page.add_init_script(WS_PROBE)
             page.goto(app.url(f"/runs/{RUN_ID}"))
             page.wait_for_selector("[data-testid=instance-grid] tbody tr", timeout=60_000)
             page.evaluate(DOM_PROBE)
-            n = quiet_latency(page, frames, writer, rng, args.samples, 100)
+            n = quiet_latency(page, writer, rng, args.samples, 100)
             firehose(page, frames, writer, rng, args.rate, args.seconds, n)
         writer.finalize()
 

@@ -54,6 +54,33 @@ DOM_PROBE = """
 """
 
 
+# Init script (before the app's code): stamps (epoch ms) the first websocket frame naming each
+# instance and each chart update, and collects long tasks, so the DOM latency splits into server side and browser side.
+WS_PROBE = """
+(() => {
+  window.__frameSeen = {}; window.__longTasks = []; window.__chartFrames = [];
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', (ev) => {
+      if (typeof ev.data !== 'string') return;
+      const now = Date.now();
+      if (ev.data.includes('"timeline')) window.__chartFrames.push(now);
+      for (const m of ev.data.matchAll(/inst_\\d{7}/g)) if (!(m[0] in window.__frameSeen)) window.__frameSeen[m[0]] = now;
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push([performance.timeOrigin + e.startTime, e.duration]);
+    }).observe({type: 'longtask', buffered: true});
+  } catch (e) {}
+})();
+"""
+
+
 def instance_record(n: int, rng: random.Random) -> dict:
     """One instance line; ~85% pass, 10% fail, 5% error, log-normal durations."""
     r = rng.random()

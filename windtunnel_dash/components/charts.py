@@ -1,72 +1,77 @@
 """The run's two pictures: completions over time by status, and the latency distribution.
 
-Animations are off: the data changes up to once a second and a replayed
-animation would make the chart flicker instead of grow.
+Plain elements sized by CSS percentages computed server-side (detail_views), not
+recharts: a recharts re-render of these two charts took 50-230 ms of main thread
+on each once-a-second refresh, and a live row arriving meanwhile waited for it
+(bench/detail_live.py). Hover a bar for its numbers (a native title).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
-from windtunnel_dash.state.run_detail import LATENCY_BUCKETS, TIMELINE_BUCKETS
+from windtunnel_dash.state.detail_views import LatencyPoint, TimelinePoint
 from windtunnel_dash.state.run_detail import RunChartsState as C
 
-_PASS, _FAIL, _ERR = "var(--green-9)", "var(--red-9)", "var(--orange-9)"
-_AXIS = {"stroke": "var(--gray-9)", "font_size": 11}
 
-
-def _panel(title: str, chart: rx.Component, testid: str) -> rx.Component:
+def _panel(title: str, chart: rx.Component, testid: str, legend: rx.Component | None = None) -> rx.Component:
     return rx.card(
-        rx.text(title, class_name="wd-section-title"),
+        rx.hstack(rx.text(title, class_name="wd-section-title"), rx.spacer(), legend or rx.fragment(), width="100%"),
         chart,
         class_name="wd-panel wd-chart",
         custom_attrs={"data-testid": testid},
     )
 
 
-def _bar_chart(data: rx.Var, x_key: str, every: int, gap: str, *parts: rx.Component) -> rx.Component:
-    """Fixed tick intervals: recharts' automatic ones measure every label in the DOM on each render."""
-    return rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False, stroke="var(--gray-a5)"),
-        rx.recharts.x_axis(data_key=x_key, interval=every, **_AXIS),
-        rx.recharts.y_axis(allow_decimals=False, width=44, interval=0, **_AXIS),
-        rx.recharts.graphing_tooltip(cursor={"fill": "var(--gray-a3)"}),
-        *parts,
-        data=data.to(list[dict[str, Any]]),  # recharts takes its rows as plain objects
-        width="100%",
-        height=220,
-        bar_category_gap=gap,
+def _bars(points: rx.Var, column, label_every: str) -> rx.Component:
+    return rx.el.div(
+        rx.foreach(points, column),
+        class_name="wd-bars",
+        custom_attrs={"data-label-every": label_every},
+    )
+
+
+def _timeline_column(p: TimelinePoint) -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.div(class_name="wd-seg", style={"height": p.h_errors}, custom_attrs={"data-status": "error"}),
+            rx.el.div(class_name="wd-seg", style={"height": p.h_failed}, custom_attrs={"data-status": "failed"}),
+            rx.el.div(class_name="wd-seg", style={"height": p.h_passed}, custom_attrs={"data-status": "passed"}),
+            class_name="wd-bar",
+            style={"height": p.height},
+        ),
+        rx.el.span(p.t, class_name="wd-bar-label"),
+        class_name="wd-col",
+        title=p.title,
+    )
+
+
+def _latency_column(p: LatencyPoint) -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.div(class_name="wd-seg", style={"height": "100%"}, custom_attrs={"data-status": "latency"}),
+            class_name="wd-bar",
+            style={"height": p.height},
+        ),
+        rx.el.span(p.label, class_name="wd-bar-label"),
+        class_name="wd-col",
+        title=p.title,
+    )
+
+
+def _legend() -> rx.Component:
+    return rx.hstack(
+        *(
+            rx.el.span(rx.el.i(class_name="wd-swatch", custom_attrs={"data-status": status}), label, class_name="wd-legend-item")
+            for status, label in (("passed", "Passed"), ("failed", "Failed"), ("error", "Errors"))
+        ),
+        spacing="3",
     )
 
 
 def results_over_time() -> rx.Component:
-    return _panel(
-        "Results over time",
-        _bar_chart(
-            C.timeline,
-            "t",
-            TIMELINE_BUCKETS // 6 - 1,
-            "10%",
-            rx.recharts.legend(icon_size=10, height=24),
-            rx.recharts.bar(data_key="passed", name="Passed", stack_id="s", fill=_PASS, is_animation_active=False),
-            rx.recharts.bar(data_key="failed", name="Failed", stack_id="s", fill=_FAIL, is_animation_active=False),
-            rx.recharts.bar(data_key="errors", name="Errors", stack_id="s", fill=_ERR, is_animation_active=False),
-        ),
-        "chart-timeline",
-    )
+    return _panel("Results over time", _bars(C.timeline, _timeline_column, "10"), "chart-timeline", _legend())
 
 
 def latency_distribution() -> rx.Component:
-    return _panel(
-        "Latency distribution",
-        _bar_chart(
-            C.latency,
-            "label",
-            LATENCY_BUCKETS // 5 - 1,
-            "6%",
-            rx.recharts.bar(data_key="count", name="Instances", fill="var(--accent-9)", is_animation_active=False),
-        ),
-        "chart-latency",
-    )
+    return _panel("Latency distribution", _bars(C.latency, _latency_column, "4"), "chart-latency")
