@@ -45,6 +45,9 @@ from windtunnel_dash.state.detail_views import (
 )
 
 REFRESH_EVERY_S = 1.0  # charts and header: slow-changing, cheap to be a second late
+# The aggregate reads scan the whole run and compete with ingest for the catalog and the GIL:
+# space them so they take at most ~1/REFRESH_SPACING of the time (a big live run refreshes less often).
+REFRESH_SPACING = 10
 HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become stalled)
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
@@ -58,16 +61,20 @@ class _Refresh:
     timeline: list[TimelinePoint]
     latency: list[LatencyPoint]
     q_counts: Stats | None
+    took_s: float = 0.0
 
 
 def _read_refresh(run_id: str, q: str) -> _Refresh:
     cat = get_engine().catalog
-    return _Refresh(
+    t0 = time.perf_counter()
+    refresh = _Refresh(
         run=cat.get_run(run_id),
         timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)),
         latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)),
         q_counts=cat.status_counts(run_id, q) if q else None,
     )
+    refresh.took_s = time.perf_counter() - t0
+    return refresh
 
 
 @dataclasses.dataclass
@@ -238,6 +245,7 @@ class RunDetailState(rx.State):
         hub = get_engine().hub
         pending: asyncio.Task[_Refresh] | None = None
         last_refresh = time.monotonic()
+        every = REFRESH_EVERY_S
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
@@ -245,6 +253,7 @@ class RunDetailState(rx.State):
                     refresh = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
+                        every = max(REFRESH_EVERY_S, REFRESH_SPACING * refresh.took_s)
                     if batch is not None and batch.reset:
                         await self._repaint(run_id, view)  # files were rewritten: start over
                     elif batch is not None:
@@ -253,7 +262,7 @@ class RunDetailState(rx.State):
                         async with self:
                             await self._apply_refresh(refresh)
                     stale = time.monotonic() - last_refresh
-                    due = (batch is not None and stale >= REFRESH_EVERY_S) or stale >= HEARTBEAT_S
+                    due = (batch is not None and stale >= every) or stale >= HEARTBEAT_S
                     if pending is None and due:
                         last_refresh = time.monotonic()
                         pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q))
