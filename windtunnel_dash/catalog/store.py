@@ -38,6 +38,7 @@ from .rows import (
     StepEvent,
     TimelineBucket,
 )
+from .tables import STATUS_RANK
 from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS
 
 RUN_SORTS = {
@@ -226,7 +227,7 @@ class Catalog:
         limit = max(0, min(limit, MAX_PAGE))
         where = [_I.run_id == run_id]
         if status:
-            where.append(_I.status == status)
+            where.append(_I.status_rank == STATUS_RANK[status])  # ix_instances_rank
         if q:
             where.append(self._q_filter(q))
         with self.engine.connect() as conn:
@@ -257,7 +258,7 @@ class Catalog:
     def latest_failures(self, run_id: str, limit: int = 10) -> list[InstanceRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.status.in_((FAILED, ERROR)))
+                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.status_rank.in_((STATUS_RANK[FAILED], STATUS_RANK[ERROR])))
                 .order_by(_I.seq.desc()).limit(limit)
             ).all()
         return [_instance_row(r) for r in rows]

@@ -15,11 +15,12 @@ from typing import Any
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import is_blank, parse_line
-from windtunnel_dash.artifacts.records import Assertion, Instance, Step
-from windtunnel_dash.artifacts.status import ERROR, FAILED, PASSED, classify
+from windtunnel_dash.artifacts.records import Assertion, Instance, _bool, _dict, _int, _num, _renamed, _str
+from windtunnel_dash.artifacts.status import classify
+
+from ..catalog.tables import STATUS_RANK
 
 MISSING_LAST = 1e300  # sorts after every real duration in both directions (dur_asc / dur_desc)
-STATUS_RANK = {ERROR: 0, FAILED: 1, PASSED: 2}
 
 
 @dataclass(slots=True)
@@ -76,9 +77,11 @@ def step_fields(data: bytes, pos: int) -> Parsed:
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, obj in _objects(data, pos, unreadable):
-        step = Step.from_dict(obj)
-        rows.append((step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
-                     step.ok, step.latency_ms, pos, size))
+        # records.Step's rules, field by field: a whole Step (its extra dict, timestamp, run id) is a third of ingest
+        observation = _dict(obj.get("observation"))
+        rows.append((_str(obj.get("instance_id")) or "", _str(obj.get("correlation_id")), _int(obj.get("step_index")),
+                     _renamed(obj, "step_name", "action_name"), _renamed(obj, "step_type", "action_type"),
+                     _bool(observation.get("ok")), _num(observation.get("latency_ms")), pos, size))
     return Parsed(rows, unreadable[0])
 
 
