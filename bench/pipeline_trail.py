@@ -3,7 +3,8 @@
 The whole engine runs as in the app (watchfiles watcher, ingest thread, SQLite
 catalog, hub). A separate process writes `--rate` instance lines a second
 (~400 bytes each, in 10 ms slices, like bench/detail_live.py's firehose) for
-`--seconds`; a subscriber at the head stamps every batch it gets. Trail = when
+`--seconds`; a subscriber at the head stamps every batch it gets (and, with
+`--work-ms`, then holds the event loop that long, as a page applying it would). Trail = when
 the subscriber first holds line n − when the write that brought the file to n
 ended. Target (issue): p95 ≤ 250 ms at 5,000/s.
 
@@ -59,7 +60,14 @@ def _write(path: str, rate: int, seconds: float, out: "multiprocessing.Queue[lis
     out.put(written)
 
 
-async def measure(tmp: Path, rate: int, seconds: float) -> tuple[list[float], list[float], int, float]:
+def _busy(ms: float) -> None:
+    """Hold the event loop like a page applying a batch does."""
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        pass
+
+
+async def measure(tmp: Path, rate: int, seconds: float, work_ms: float = 0.0) -> tuple[list[float], list[float], int, float]:
     root = tmp / "runs"
     run_dir = root / RUN_ID
     run_dir.mkdir(parents=True)
@@ -90,6 +98,7 @@ async def measure(tmp: Path, rate: int, seconds: float) -> tuple[list[float], li
                 gaps.append((now - last) * 1000)
             last = now
             seen.append((now, sub.cursor))
+            _busy(work_ms)
         written = await writing
         final = written[-1][1]
     writer.join()
@@ -110,9 +119,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--work-ms", type=float, default=0.0, help="event-loop time the reader spends per batch")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        trails, gaps, final, achieved = asyncio.run(measure(Path(tmp), args.rate, args.seconds))
+        trails, gaps, final, achieved = asyncio.run(measure(Path(tmp), args.rate, args.seconds, args.work_ms))
     p50, p95 = nearest_rank(trails, 50), nearest_rank(trails, 95)
     print(f"wrote {final:,} instance lines ({achieved:,.0f}/s); {len(trails)} hub batches")
     print(f"subscriber cursor trails the file: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {trails[-1]:.0f} ms; "

@@ -100,8 +100,10 @@ class Subscription:
             except TimeoutError:
                 return None
         pause = self._last_delivery + self._hub.min_interval - loop.time()
-        if pause > 0:
-            await asyncio.sleep(pause)  # coalesce the burst: everything that lands meanwhile comes in this pull
+        # Coalesce the burst: everything that lands meanwhile comes in this pull. Even without a pause,
+        # yield once: after a reader held the loop (a page applying its last batch), the commits made
+        # meanwhile wait as queued callbacks, and pulling before they publish would serve a stale head.
+        await asyncio.sleep(max(pause, 0))
         self._seen_revision = channel.revision  # a publish during the read below wakes the next call
         self._last_delivery = loop.time()  # deliveries *start* at most max_per_s times a second
         return await self._pull()

@@ -35,12 +35,15 @@ from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
 from ..catalog.rows import InstanceRow
 from ..catalog.store import instance_row_from_fields
+from .hub import TAIL
 from .lineparse import Parsed, iso_epoch, parse_block
 
 CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
-FRESH = 1000  # newest committed instances a poll hands the hub, so readers at the head skip a query
+# Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
+# keeps, or a poll slowed down (a busy event loop holds the GIL) would hand it a gap and send its readers to the catalog.
+FRESH = TAIL
 
 
 @dataclass(frozen=True, slots=True)
