@@ -222,7 +222,8 @@ class RunDetailState(rx.State):
             return
         page = await self._repaint(run_id, view)
         failures = await asyncio.to_thread(engine.catalog.latest_failures, run_id, FAILURES_SHOWN)
-        refresh = await asyncio.to_thread(_read_refresh, run_id, view.q)
+        # Charts only: _read_page has just counted the search's matches (a scan of the run at 100k).
+        refresh = await asyncio.to_thread(_read_refresh, run_id, "")
         async with self:
             self.failures = [instance_view(run_id, r) for r in failures]
             await self._apply_refresh(refresh)
