@@ -8,11 +8,11 @@ unknown keys are kept in `extra`, and the older layout's names
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
-def _str(value: Any) -> str | None:
+def as_str(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -22,13 +22,13 @@ def _str(value: Any) -> str | None:
     return None
 
 
-def _num(value: Any) -> float | None:
+def as_num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if value == value and abs(value) != float("inf") else None
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -38,22 +38,29 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _bool(value: Any) -> bool | None:
+def as_bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _renamed(data: dict[str, Any], key: str, older_key: str) -> str | None:
+def as_renamed(data: dict[str, Any], key: str, older_key: str) -> str | None:
     """The newer key's text if it has one, else the older layout's (an empty string is still a value)."""
-    value = _str(data.get(key))
-    return value if value is not None else _str(data.get(older_key))
+    value = as_str(data.get(key))
+    return value if value is not None else as_str(data.get(older_key))
 
 
 def _extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in known}
+
+
+def _fields_dict(record: Any) -> dict[str, Any]:
+    """A record as its line: unknown keys first, then every field under its own name."""
+    out = dict(record.extra)
+    out.update((f.name, getattr(record, f.name)) for f in fields(record) if f.name != "extra")
+    return out
 
 
 @dataclass(slots=True)
@@ -76,7 +83,7 @@ class Manifest:
     @property
     def planned(self) -> int | None:
         """The planned instance total this project's writer records in `config.instances`."""
-        planned = _int(self.config.get("instances"))
+        planned = as_int(self.config.get("instances"))
         return planned if planned is not None and planned >= 0 else None
 
     @classmethod
@@ -84,13 +91,13 @@ class Manifest:
         scenarios = data.get("scenario_ids", data.get("scenarios"))
         return cls(
             run_id=dir_name,  # the directory name is the run id, whatever the file says
-            started_at=_renamed(data, "timestamp", "started_at"),
-            sut_name=_str(data.get("sut_name")),
-            scenario_ids=[s for s in (_str(x) for x in scenarios) if s] if isinstance(scenarios, list) else [],
-            seed=_int(data.get("seed")),
-            config=_dict(data.get("config")),
-            turbulence_version=_str(data.get("turbulence_version")),
-            completed_at=_str(data.get("completed_at")),
+            started_at=as_renamed(data, "timestamp", "started_at"),
+            sut_name=as_str(data.get("sut_name")),
+            scenario_ids=[s for s in (as_str(x) for x in scenarios) if s] if isinstance(scenarios, list) else [],
+            seed=as_int(data.get("seed")),
+            config=as_dict(data.get("config")),
+            turbulence_version=as_str(data.get("turbulence_version")),
+            completed_at=as_str(data.get("completed_at")),
             extra=_extra(data, cls._KNOWN),
         )
 
@@ -132,14 +139,14 @@ class Instance:
     def from_dict(cls, data: dict[str, Any]) -> "Instance":
         error = data.get("error")
         return cls(
-            instance_id=_str(data.get("instance_id")) or "",
-            run_id=_str(data.get("run_id")),
-            correlation_id=_str(data.get("correlation_id")),
-            scenario_id=_str(data.get("scenario_id")),
-            started_at=_str(data.get("started_at")),
-            completed_at=_str(data.get("completed_at")),
-            duration_ms=_num(data.get("duration_ms")),
-            passed=_bool(data.get("passed")),
+            instance_id=as_str(data.get("instance_id")) or "",
+            run_id=as_str(data.get("run_id")),
+            correlation_id=as_str(data.get("correlation_id")),
+            scenario_id=as_str(data.get("scenario_id")),
+            started_at=as_str(data.get("started_at")),
+            completed_at=as_str(data.get("completed_at")),
+            duration_ms=as_num(data.get("duration_ms")),
+            passed=as_bool(data.get("passed")),
             entry_data=data.get("entry_data"),
             # A non-string error is still an error the runner reported: keep its text.
             error=error if isinstance(error, str) or error is None else str(error),
@@ -147,19 +154,7 @@ class Instance:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.extra,
-            "instance_id": self.instance_id,
-            "run_id": self.run_id,
-            "correlation_id": self.correlation_id,
-            "scenario_id": self.scenario_id,
-            "started_at": self.started_at,
-            "completed_at": self.completed_at,
-            "duration_ms": self.duration_ms,
-            "passed": self.passed,
-            "entry_data": self.entry_data,
-            "error": self.error,
-        }
+        return _fields_dict(self)
 
 
 @dataclass(slots=True)
@@ -182,37 +177,27 @@ class Step:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Step":
         return cls(
-            instance_id=_str(data.get("instance_id")) or "",
-            step_index=_int(data.get("step_index")),
-            step_name=_renamed(data, "step_name", "action_name"),
-            step_type=_renamed(data, "step_type", "action_type"),
-            run_id=_str(data.get("run_id")),
-            correlation_id=_str(data.get("correlation_id")),
-            timestamp=_str(data.get("timestamp")),
-            observation=_dict(data.get("observation")),
+            instance_id=as_str(data.get("instance_id")) or "",
+            step_index=as_int(data.get("step_index")),
+            step_name=as_renamed(data, "step_name", "action_name"),
+            step_type=as_renamed(data, "step_type", "action_type"),
+            run_id=as_str(data.get("run_id")),
+            correlation_id=as_str(data.get("correlation_id")),
+            timestamp=as_str(data.get("timestamp")),
+            observation=as_dict(data.get("observation")),
             extra=_extra(data, cls._KNOWN),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.extra,
-            "instance_id": self.instance_id,
-            "run_id": self.run_id,
-            "correlation_id": self.correlation_id,
-            "step_index": self.step_index,
-            "step_name": self.step_name,
-            "step_type": self.step_type,
-            "timestamp": self.timestamp,
-            "observation": self.observation,
-        }
+        return _fields_dict(self)
 
     @property
     def ok(self) -> bool | None:
-        return _bool(self.observation.get("ok"))
+        return as_bool(self.observation.get("ok"))
 
     @property
     def latency_ms(self) -> float | None:
-        return _num(self.observation.get("latency_ms"))
+        return as_num(self.observation.get("latency_ms"))
 
 
 @dataclass(slots=True)
@@ -235,29 +220,19 @@ class Assertion:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Assertion":
         return cls(
-            instance_id=_str(data.get("instance_id")) or "",
-            step_index=_int(data.get("step_index")),
-            assertion_name=_str(data.get("assertion_name")),
-            passed=_bool(data.get("passed")),
+            instance_id=as_str(data.get("instance_id")) or "",
+            step_index=as_int(data.get("step_index")),
+            assertion_name=as_str(data.get("assertion_name")),
+            passed=as_bool(data.get("passed")),
             expected=data.get("expected"),
             actual=data.get("actual"),
-            message=_str(data.get("message")),
-            timestamp=_str(data.get("timestamp")),
+            message=as_str(data.get("message")),
+            timestamp=as_str(data.get("timestamp")),
             extra=_extra(data, cls._KNOWN),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.extra,
-            "instance_id": self.instance_id,
-            "step_index": self.step_index,
-            "assertion_name": self.assertion_name,
-            "passed": self.passed,
-            "expected": self.expected,
-            "actual": self.actual,
-            "message": self.message,
-            "timestamp": self.timestamp,
-        }
+        return _fields_dict(self)
 
 
 @dataclass(slots=True)
@@ -282,30 +257,18 @@ class Summary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Summary":
         return cls(
-            completed_at=_str(data.get("completed_at")),
-            total_instances=_int(data.get("total_instances")),
-            pass_count=_int(data.get("pass_count")),
-            fail_count=_int(data.get("fail_count")),
-            error_count=_int(data.get("error_count")),
-            pass_rate=_num(data.get("pass_rate")),
-            duration_ms=_num(data.get("duration_ms")),
-            p50_latency_ms=_num(data.get("p50_latency_ms")),
-            p95_latency_ms=_num(data.get("p95_latency_ms")),
-            p99_latency_ms=_num(data.get("p99_latency_ms")),
+            completed_at=as_str(data.get("completed_at")),
+            total_instances=as_int(data.get("total_instances")),
+            pass_count=as_int(data.get("pass_count")),
+            fail_count=as_int(data.get("fail_count")),
+            error_count=as_int(data.get("error_count")),
+            pass_rate=as_num(data.get("pass_rate")),
+            duration_ms=as_num(data.get("duration_ms")),
+            p50_latency_ms=as_num(data.get("p50_latency_ms")),
+            p95_latency_ms=as_num(data.get("p95_latency_ms")),
+            p99_latency_ms=as_num(data.get("p99_latency_ms")),
             extra=_extra(data, cls._KNOWN),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.extra,
-            "completed_at": self.completed_at,
-            "total_instances": self.total_instances,
-            "pass_count": self.pass_count,
-            "fail_count": self.fail_count,
-            "error_count": self.error_count,
-            "pass_rate": self.pass_rate,
-            "duration_ms": self.duration_ms,
-            "p50_latency_ms": self.p50_latency_ms,
-            "p95_latency_ms": self.p95_latency_ms,
-            "p99_latency_ms": self.p99_latency_ms,
-        }
+        return _fields_dict(self)

@@ -15,7 +15,7 @@ from typing import Any
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import is_blank, parse_line
-from windtunnel_dash.artifacts.records import Assertion, Instance, _bool, _dict, _int, _num, _renamed, _str
+from windtunnel_dash.artifacts.records import Assertion, Instance, as_bool, as_dict, as_int, as_num, as_renamed, as_str
 from windtunnel_dash.artifacts.status import classify
 
 from ..catalog.tables import STATUS_RANK
@@ -78,10 +78,10 @@ def step_fields(data: bytes, pos: int) -> Parsed:
     unreadable = [0]
     for pos, size, obj in _objects(data, pos, unreadable):
         # records.Step's rules, field by field: a whole Step (its extra dict, timestamp, run id) is a third of ingest
-        observation = _dict(obj.get("observation"))
-        rows.append((_str(obj.get("instance_id")) or "", _str(obj.get("correlation_id")), _int(obj.get("step_index")),
-                     _renamed(obj, "step_name", "action_name"), _renamed(obj, "step_type", "action_type"),
-                     _bool(observation.get("ok")), _num(observation.get("latency_ms")), pos, size))
+        observation = as_dict(obj.get("observation"))
+        rows.append((as_str(obj.get("instance_id")) or "", as_str(obj.get("correlation_id")), as_int(obj.get("step_index")),
+                     as_renamed(obj, "step_name", "action_name"), as_renamed(obj, "step_type", "action_type"),
+                     as_bool(observation.get("ok")), as_num(observation.get("latency_ms")), pos, size))
     return Parsed(rows, unreadable[0])
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
+from windtunnel_dash.artifacts.records import as_num
 from windtunnel_dash.catalog.rows import AssertionRow, StepDetail
 from windtunnel_dash.state.detail_views import fmt_ms
 
@@ -87,11 +88,7 @@ def _attempt(a: Any, position: int) -> AttemptView:
     else:
         outcome = "ok" if a.get("ok", True) else "failed"
     code = a.get("status_code")
-    return AttemptView(str(number), "" if code is None else str(code), fmt_ms(_num(a.get("latency_ms"))), outcome)
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return AttemptView(str(number), "" if code is None else str(code), fmt_ms(as_num(a.get("latency_ms"))), outcome)
 
 
 def _assertion(a: AssertionRow) -> AssertionView:
@@ -119,7 +116,7 @@ def step_view(step: StepDetail) -> StepView:
         method=_request_field(obs, "method"),
         url=_request_field(obs, "url"),
         status_code="" if code is None else str(code),
-        latency=fmt_ms(_num(obs.get("latency_ms"))),
+        latency=fmt_ms(as_num(obs.get("latency_ms"))),
         headers=_short(obs.get("headers") or None),
         body=body,
         body_note=body_note,
