@@ -26,6 +26,7 @@ from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
 from windtunnel_dash.components.format import format_duration, format_pass_rate, iso_utc, parse_utc, pass_rate_tone
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
+from windtunnel_dash.state.deltas import assign_changed
 from windtunnel_dash.state.detail_views import (
     FAILURES_SHOWN,
     PAGE_SIZE,
@@ -100,13 +101,6 @@ def _read_page(run_id: str, view: View) -> _Page:
     )
     counts = cat.status_counts(run_id, view.q) if view.q else (run.stats if run else Stats())
     return _Page(head=run.stats.total if run else 0, run=run, counts=counts, rows=rows)
-
-
-def _assign(state: rx.State, **values: Any) -> None:
-    """Assign only what changed, so unchanged vars stay out of the delta."""
-    for name, value in values.items():
-        if getattr(state, name) != value:
-            setattr(state, name, value)
 
 
 class RunDetailState(rx.State):
@@ -235,7 +229,7 @@ class RunDetailState(rx.State):
             if page.run is not None:
                 self._apply_header(page.run)
                 charts = await self.get_state(RunChartsState)
-                _assign(charts, scenarios=[scenario_view(s) for s in page.run.scenarios])
+                assign_changed(charts, scenarios=[scenario_view(s) for s in page.run.scenarios])
             self._apply_counts(page.counts)
             self.rows = [instance_view(run_id, r) for r in page.rows]
             self.found = page.run is not None
@@ -288,7 +282,7 @@ class RunDetailState(rx.State):
             if refresh is not None:
                 await self._apply_refresh(refresh)
             if batch.run is None:  # the run's directory was removed
-                _assign(self, found=False)
+                assign_changed(self, found=False)
                 return
             self._apply_header(batch.run)
             if not view.q:
@@ -303,7 +297,7 @@ class RunDetailState(rx.State):
 
     # ---- applying data (called inside `async with self`) -----------------------------
     def _apply_counts(self, s: Stats) -> None:
-        _assign(
+        assign_changed(
             self,
             total=s.total,
             passed=s.passed,
@@ -315,10 +309,10 @@ class RunDetailState(rx.State):
             p99=fmt_ms(s.p99_ms),
         )
         if s.planned is not None:
-            _assign(self, planned=s.planned)
+            assign_changed(self, planned=s.planned)
 
     def _apply_header(self, run: RunRow) -> None:
-        _assign(
+        assign_changed(
             self,
             sut_name=run.sut_name or "",
             scenario_ids=list(run.scenario_ids),
@@ -334,8 +328,8 @@ class RunDetailState(rx.State):
         charts = await self.get_state(RunChartsState)
         if refresh.run is not None:
             self._apply_header(refresh.run)
-            _assign(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
-        _assign(charts, timeline=refresh.timeline, latency=refresh.latency)
+            assign_changed(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
+        assign_changed(charts, timeline=refresh.timeline, latency=refresh.latency)
         if refresh.q_counts is not None:
             self._apply_counts(refresh.q_counts)
 

@@ -27,6 +27,7 @@ from windtunnel_dash.components.format import (
 )
 from windtunnel_dash.demo import start_demo_run
 from windtunnel_dash.pipeline.engine import get_engine
+from windtunnel_dash.state.deltas import assign_changed
 
 SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
 DEFAULT_SORT = "-started"
@@ -193,15 +194,8 @@ class RunListState(rx.State):
         async with self:
             if self._query() != query:
                 return False
-            cells = await self.get_state(RunListLive)
-            if live != cells.cells:
-                cells.cells = live
-            if view != self.rows:
-                self.rows = view
-            if total != self.total:
-                self.total = total
-            if not self.loaded:
-                self.loaded = True
+            assign_changed(await self.get_state(RunListLive), cells=live)
+            assign_changed(self, rows=view, total=total, loaded=True)
         return True
 
     @rx.event(background=True)
