@@ -141,6 +141,24 @@ def test_a_run_directory_not_reported_yet_is_found_on_disk(tmp_path: Path) -> No
     asyncio.run(main())
 
 
+def test_an_instance_written_before_its_file_event_is_handled_is_found(tmp_path: Path) -> None:
+    async def main() -> None:
+        root = tmp_path / "runs"
+        write_manifest(root / "live")
+        append(root / "live" / "instances.jsonl", instance_line(1))
+        engine = Engine(settings_for(tmp_path, root))  # no watcher: only the lookup itself can catch up
+        try:
+            assert await engine.ensure_run("live")
+            append(root / "live" / "instances.jsonl", instance_line(2))
+            detail = await engine.find_instance("live", "inst_000002")
+            assert detail is not None and detail.instance.seq == 2
+            assert await engine.find_instance("live", "inst_999999") is None
+            assert await engine.find_instance("..", "inst_000001") is None
+        finally:
+            engine.close()
+    asyncio.run(main())
+
+
 def test_a_deleted_run_leaves_the_catalog_and_its_readers_learn_it(tmp_path: Path) -> None:
     async def main() -> None:
         async with running_engine(tmp_path) as engine:

@@ -83,7 +83,7 @@ async def list_instances(
 async def get_instance(request: Request, run_id: RunId, instance_id: str) -> SafeJSONResponse:
     """One instance with its entry data and steps (observations and assertions)."""
     await _run_or_404(request, run_id)
-    detail = await asyncio.to_thread(get_engine().catalog.get_instance, run_id, instance_id)
+    detail = await get_engine().find_instance(run_id, instance_id)
     if detail is None:
         raise not_found(f"instance {instance_id!r} of run {run_id!r}")
     return SafeJSONResponse(detail.to_api())

@@ -26,7 +26,7 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
 from ..catalog import Catalog
-from ..catalog.rows import RunRow
+from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
 from .hub import Hub
 from .tailer import RunTailer, TailResult
@@ -163,6 +163,15 @@ class Engine:
             return False
         await self.ingest(run_id)
         return run_id in self._known
+
+    async def find_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
+        """One instance, or None. One the catalog lacks may be a line written a moment ago, before
+        its file event was handled: the run's files are read up to date before the answer is no (DESIGN §4)."""
+        detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
+        if detail is None and await self.ensure_run(run_id):
+            await self.ingest(run_id)
+            detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
+        return detail
 
     async def _sweep(self) -> None:
         """Catch what file events miss: new or vanished directories, and runs turning stalled."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from windtunnel_dash.components.format import iso_utc, parse_utc
@@ -41,10 +39,7 @@ class InstanceState(rx.State):
             if (run_id, instance_id) != (self.shown_run, self.shown_instance):
                 self.reset()
             self.shown_run, self.shown_instance = run_id, instance_id
-        engine = get_engine()
-        detail = None
-        if await engine.ensure_run(run_id):
-            detail = await asyncio.to_thread(engine.catalog.get_instance, run_id, instance_id)
+        detail = await get_engine().find_instance(run_id, instance_id)
         if detail is None:
             async with self:
                 self.found, self.loaded = False, True
