@@ -8,14 +8,16 @@ commits the previous block (DESIGN.md §4: ingest must keep up with runners).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
+
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import is_blank, parse_line
-from windtunnel_dash.artifacts.records import Assertion, Instance, as_bool, as_dict, as_int, as_num, as_renamed, as_str
+from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import classify
 
 from ..catalog.tables import STATUS_RANK
@@ -42,25 +44,107 @@ def iso_epoch(value: str | None) -> float | None:
     return parsed.timestamp()
 
 
-def _objects(data: bytes, pos: int, unreadable: list[int]) -> Iterator[tuple[int, int, dict[str, Any]]]:
-    """(pos, size, object) of each readable line of `data`, which starts at byte `pos` of its file."""
-    for raw in data.split(b"\n")[:-1]:
-        size = len(raw)
-        if not is_blank(raw):
-            obj = parse_line(raw)
-            if obj is None:
-                unreadable[0] += 1
-            else:
-                yield pos, size, obj
-        pos += size + 1
+class _InstanceLine(msgspec.Struct, gc=False):
+    """An instance line in the common shape, named as records.Instance is (rows read either)."""
+
+    instance_id: str = ""
+    correlation_id: str | None = None
+    scenario_id: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_ms: float | None = None
+    passed: bool | None = None
+    error: str | None = None
+
+
+class _Observation(msgspec.Struct, frozen=True, gc=False):
+    ok: bool | None = None
+    latency_ms: float | None = None
+
+
+class _StepLine(msgspec.Struct, gc=False):
+    """A step line in the newer layout, named as records.Step is; an older-layout key sends it the exact way."""
+
+    instance_id: str = ""
+    correlation_id: str | None = None
+    step_index: int | None = None
+    step_name: str | None = None
+    step_type: str | None = None
+    observation: _Observation = _Observation()
+    action_name: None = None
+    action_type: None = None
+
+    @property
+    def ok(self) -> bool | None:
+        return self.observation.ok
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.observation.latency_ms
+
+
+class _AssertionLine(msgspec.Struct, gc=False):
+    instance_id: str = ""
+    step_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _LineKind:
+    """How one file's lines become records: a fast typed decode, else the tolerant record (DESIGN.md §2).
+
+    The typed decode builds only the keys a row needs and skips the rest (step bodies and headers are most
+    of a line's bytes) while still checking the syntax. It accepts only values the record's rules would
+    keep as they are, so both ways give equal rows; anything else (a number as an id, an older-layout key,
+    NaN, a non-object line) takes reader.parse_line and the record's from_dict, which decide as everywhere.
+    """
+
+    decoder: msgspec.json.Decoder
+    from_dict: Callable[[dict[str, Any]], Any]
+
+    def records(self, data: bytes, pos: int, unreadable: list[int]) -> Iterator[tuple[int, int, Any]]:
+        """(pos, size, record) of each readable line of `data`, which starts at byte `pos` of its file.
+
+        msgspec does not check the UTF-8 of skipped values, so a chunk that is not all UTF-8 goes the
+        exact way line by line.
+        """
+        fast = _is_utf8(data)
+        for raw in data.split(b"\n")[:-1]:
+            size = len(raw)
+            if not is_blank(raw):
+                record = None
+                if fast:
+                    try:
+                        record = self.decoder.decode(raw)
+                    except msgspec.DecodeError:  # ValidationError included
+                        pass
+                if record is None:
+                    obj = parse_line(raw)
+                    record = None if obj is None else self.from_dict(obj)
+                if record is None:
+                    unreadable[0] += 1
+                else:
+                    yield pos, size, record
+            pos += size + 1
+
+
+_INSTANCES = _LineKind(msgspec.json.Decoder(_InstanceLine), Instance.from_dict)
+_STEPS = _LineKind(msgspec.json.Decoder(_StepLine), Step.from_dict)
+_ASSERTIONS = _LineKind(msgspec.json.Decoder(_AssertionLine), Assertion.from_dict)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def instance_fields(data: bytes, pos: int) -> Parsed:
     """Rows: INSTANCE_FIELDS without run_id and seq (instance_id may be empty: the tailer numbers it)."""
     rows: list[tuple] = []
     unreadable = [0]
-    for pos, size, obj in _objects(data, pos, unreadable):
-        inst = Instance.from_dict(obj)
+    for pos, size, inst in _INSTANCES.records(data, pos, unreadable):
         status = classify(inst.passed, inst.error)
         duration = inst.duration_ms
         rows.append((
@@ -76,12 +160,9 @@ def step_fields(data: bytes, pos: int) -> Parsed:
     """Rows: STEP_FIELDS without run_id and step_seq; step_index None in the older layout."""
     rows: list[tuple] = []
     unreadable = [0]
-    for pos, size, obj in _objects(data, pos, unreadable):
-        # records.Step's rules, field by field: a whole Step (its extra dict, timestamp, run id) is a third of ingest
-        observation = as_dict(obj.get("observation"))
-        rows.append((as_str(obj.get("instance_id")) or "", as_str(obj.get("correlation_id")), as_int(obj.get("step_index")),
-                     as_renamed(obj, "step_name", "action_name"), as_renamed(obj, "step_type", "action_type"),
-                     as_bool(observation.get("ok")), as_num(observation.get("latency_ms")), pos, size))
+    for pos, size, step in _STEPS.records(data, pos, unreadable):
+        rows.append((step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
+                     step.ok, step.latency_ms, pos, size))
     return Parsed(rows, unreadable[0])
 
 
@@ -89,8 +170,7 @@ def assertion_fields(data: bytes, pos: int) -> Parsed:
     """Rows: ASSERTION_FIELDS without run_id and assertion_seq."""
     rows: list[tuple] = []
     unreadable = [0]
-    for pos, size, obj in _objects(data, pos, unreadable):
-        assertion = Assertion.from_dict(obj)
+    for pos, size, assertion in _ASSERTIONS.records(data, pos, unreadable):
         rows.append((assertion.instance_id, assertion.step_index, pos, size))
     return Parsed(rows, unreadable[0])
 
