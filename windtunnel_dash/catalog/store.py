@@ -39,7 +39,7 @@ from .rows import (
     TimelineBucket,
 )
 from .tables import STATUS_RANK
-from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS
+from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS, key_of
 
 RUN_SORTS = {
     "-started": (RUNS.c.start_key.desc(), RUNS.c.run_id.desc()),
@@ -71,12 +71,12 @@ _UNBOUNDED = 2**62
 _RUN_BY_ID = select(RUNS).where(RUNS.c.run_id == bindparam("run_id"))
 _INSTANCES_AFTER = (
     select(*INSTANCE_COLUMNS)
-    .where(_I.run_id == bindparam("run_id"), _I.seq > bindparam("after"), _I.seq <= bindparam("upto"))
+    .where(_I.run_key == key_of(bindparam("run_id")), _I.seq > bindparam("after"), _I.seq <= bindparam("upto"))
     .order_by(_I.seq).limit(bindparam("limit"))
 )
 _STEPS_AFTER = (
     select(*STEP_EVENT_COLUMNS)
-    .where(_S.run_id == bindparam("run_id"), _S.step_seq > bindparam("after"), _S.step_seq <= bindparam("upto"))
+    .where(_S.run_key == key_of(bindparam("run_id")), _S.step_seq > bindparam("after"), _S.step_seq <= bindparam("upto"))
     .order_by(_S.step_seq).limit(bindparam("limit"))
 )
 _CACHE_SIZE = 64
@@ -202,7 +202,7 @@ class Catalog:
             return Stats(stats.total, stats.passed, stats.failed, stats.errors, stats.pass_rate, stats.planned)
         with self.engine.connect() as conn:
             counts = dict(conn.execute(
-                select(_I.status, func.count()).where(_I.run_id == run_id, self._q_filter(q)).group_by(_I.status)
+                select(_I.status, func.count()).where(_I.run_key == key_of(run_id), self._q_filter(q)).group_by(_I.status)
             ).all())
         passed, failed, errors = counts.get(PASSED, 0), counts.get(FAILED, 0), counts.get(ERROR, 0)
         total = passed + failed + errors
@@ -225,7 +225,7 @@ class Catalog:
         if page < 1:
             raise ValueError("page must be 1 or more")
         limit = max(0, min(limit, MAX_PAGE))
-        where = [_I.run_id == run_id]
+        where = [_I.run_key == key_of(run_id)]
         if status:
             where.append(_I.status_rank == STATUS_RANK[status])  # ix_instances_rank
         if q:
@@ -258,7 +258,7 @@ class Catalog:
     def latest_failures(self, run_id: str, limit: int = 10) -> list[InstanceRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*INSTANCE_COLUMNS).where(_I.run_id == run_id, _I.status_rank.in_((STATUS_RANK[FAILED], STATUS_RANK[ERROR])))
+                select(*INSTANCE_COLUMNS).where(_I.run_key == key_of(run_id), _I.status_rank.in_((STATUS_RANK[FAILED], STATUS_RANK[ERROR])))
                 .order_by(_I.seq.desc()).limit(limit)
             ).all()
         return [_instance_row(r) for r in rows]
@@ -266,19 +266,19 @@ class Catalog:
     def get_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         with self.engine.connect() as conn:
             r = conn.execute(
-                select(*INSTANCE_COLUMNS, _I.pos, _I.size).where(_I.run_id == run_id, _I.instance_id == instance_id)
+                select(*INSTANCE_COLUMNS, _I.pos, _I.size).where(_I.run_key == key_of(run_id), _I.instance_id == instance_id)
                 .order_by(_I.seq).limit(1)
             ).first()
             if r is None:
                 return None
             run_path = Path(conn.execute(select(RUNS.c.path).where(RUNS.c.run_id == run_id)).scalar_one())
             step_rows = conn.execute(
-                select(_S.step_index, _S.pos, _S.size).where(_S.run_id == run_id, _S.instance_id == instance_id)
+                select(_S.step_index, _S.pos, _S.size).where(_S.run_key == key_of(run_id), _S.instance_id == instance_id)
                 .order_by(_S.step_seq)
             ).all()
             assertion_rows = conn.execute(
                 select(ASSERTIONS.c.pos, ASSERTIONS.c.size)
-                .where(ASSERTIONS.c.run_id == run_id, ASSERTIONS.c.instance_id == instance_id)
+                .where(ASSERTIONS.c.run_key == key_of(run_id), ASSERTIONS.c.instance_id == instance_id)
                 .order_by(ASSERTIONS.c.assertion_seq)
             ).all()
         by_step: dict[int | None, list[AssertionRow]] = {}
@@ -323,7 +323,7 @@ class Catalog:
         return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, buckets))
 
     def _timeline(self, run_id: str, buckets: int) -> list[TimelineBucket]:
-        where = (_I.run_id == run_id, _I.completed_ts.is_not(None))
+        where = (_I.run_key == key_of(run_id), _I.completed_ts.is_not(None))
         with self.engine.connect() as conn:
             low, high = conn.execute(select(func.min(_I.completed_ts), func.max(_I.completed_ts)).where(*where)).one()
             if low is None:
@@ -344,7 +344,7 @@ class Catalog:
         return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, buckets))
 
     def _histogram(self, run_id: str, buckets: int) -> list[LatencyBucket]:
-        where = (_I.run_id == run_id, _I.duration_ms.is_not(None))
+        where = (_I.run_key == key_of(run_id), _I.duration_ms.is_not(None))
         with self.engine.connect() as conn:
             low, high = conn.execute(select(func.min(_I.duration_ms), func.max(_I.duration_ms)).where(*where)).one()
             if low is None:

@@ -3,8 +3,10 @@
 Per-line rows keep where their line is (`pos`, `size` in the run's file), not
 the line: detail views re-read the few lines they show from the files, which
 stay the source of truth, so ingest neither re-serialises nor stores bodies
-twice. The columns beside are what lists filter and sort on. `(run_id, seq)` is the primary key of every
-line table, which makes ingest idempotent (DESIGN.md §7).
+twice. The columns beside are what lists filter and sort on. `(run_key, seq)` is the primary key of every
+line table, which makes ingest idempotent (DESIGN.md §7); `run_key` is the run's small integer from
+`run_keys`, so line rows and their index entries do not repeat the run id's text (a fifth of ingest's
+SQLite time).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from sqlmodel import Field, SQLModel
 
 from windtunnel_dash.artifacts.status import ERROR, FAILED, PASSED
 
-SCHEMA_VERSION = 4
-# Line tables are clustered on their (run_id, seq) key in SQLite: one b-tree less to update per inserted row.
+SCHEMA_VERSION = 5
+# Line tables are clustered on their (run_key, seq) key in SQLite: one b-tree less to update per inserted row.
 WITHOUT_ROWID = {"sqlite_with_rowid": False}
 # instances.status_rank: the order of sort=status, and (1:1 with status) what status filters use, so one index serves both.
 STATUS_RANK = {ERROR: 0, FAILED: 1, PASSED: 2}
@@ -60,20 +62,29 @@ class RunTable(SQLModel, table=True):
     scenarios: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
 
 
+class RunKeyTable(SQLModel, table=True):
+    """Each run's integer key, made once and kept (a run removed and written again gets its old key back)."""
+
+    __tablename__ = "run_keys"
+
+    run_key: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+
+
 class InstanceTable(SQLModel, table=True):
     """Every index costs each ingested line a b-tree insert: only those a query uses (filters and searches
     by text go through status_rank or scan the run's rows)."""
 
     __tablename__ = "instances"
     __table_args__ = (
-        Index("ix_instances_rank", "run_id", "status_rank", "seq"),
-        Index("ix_instances_dur_asc", "run_id", "dur_asc", "seq"),
-        Index("ix_instances_dur_desc", "run_id", "dur_desc", "seq"),
-        Index("ix_instances_instance_id", "run_id", "instance_id"),
+        Index("ix_instances_rank", "run_key", "status_rank", "seq"),
+        Index("ix_instances_dur_asc", "run_key", "dur_asc", "seq"),
+        Index("ix_instances_dur_desc", "run_key", "dur_desc", "seq"),
+        Index("ix_instances_instance_id", "run_key", "instance_id"),
         WITHOUT_ROWID,
     )
 
-    run_id: str = Field(primary_key=True)
+    run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     correlation_id: str | None = None
@@ -94,9 +105,9 @@ class InstanceTable(SQLModel, table=True):
 
 class StepTable(SQLModel, table=True):
     __tablename__ = "steps"
-    __table_args__ = (Index("ix_steps_instance", "run_id", "instance_id", "step_seq"), WITHOUT_ROWID)
+    __table_args__ = (Index("ix_steps_instance", "run_key", "instance_id", "step_seq"), WITHOUT_ROWID)
 
-    run_id: str = Field(primary_key=True)
+    run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     step_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     correlation_id: str | None = None
@@ -111,9 +122,9 @@ class StepTable(SQLModel, table=True):
 
 class AssertionTable(SQLModel, table=True):
     __tablename__ = "assertions"
-    __table_args__ = (Index("ix_assertions_instance", "run_id", "instance_id", "assertion_seq"), WITHOUT_ROWID)
+    __table_args__ = (Index("ix_assertions_instance", "run_key", "instance_id", "assertion_seq"), WITHOUT_ROWID)
 
-    run_id: str = Field(primary_key=True)
+    run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     assertion_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     step_index: int | None = None

@@ -143,6 +143,7 @@ class RunTailer:
         self.path = path
         self._engine = engine
         self._pool = parse_pool
+        self._key = writes.run_key(engine, run_id)
         stored = writes.load_run(engine, run_id)
         self._run: dict[str, Any] = stored.run or new_run_values(path)
         self._run.pop("run_id", None)
@@ -345,7 +346,7 @@ class RunTailer:
     def _batch(self, meta: dict[str, Any], chunks: list[_Chunk], *, complete: bool) -> writes.IngestBatch | None:
         """The transaction for one round of chunks: rows numbered in file order, the run row, the offsets."""
         run = {**self._run, **meta, "complete": complete}
-        batch = writes.IngestBatch(self.run_id, run, reset=self._reset_pending)
+        batch = writes.IngestBatch(self.run_id, self._key, run, reset=self._reset_pending)
         for chunk in chunks:
             if batch.reset or chunk.offset != self._offsets.get(chunk.name):
                 batch.offsets[chunk.name] = chunk.offset
@@ -375,11 +376,11 @@ class RunTailer:
         return self._agg
 
     def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, agg, run_id = batch.run, batch.instances, self._aggregate(), self.run_id
+        run, rows, agg, key = batch.run, batch.instances, self._aggregate(), self._key
         seq = run["head"]
         for row in parsed:
             seq += 1
-            rows.append((run_id, seq, row[0] or f"#{seq}", *row[1:]))  # writes.INSTANCE_FIELDS
+            rows.append((key, seq, row[0] or f"#{seq}", *row[1:]))  # writes.INSTANCE_FIELDS
             agg.add(row[2], row[4], row[7])  # scenario_id, status, duration_ms
         run["head"] = seq
 
@@ -395,7 +396,7 @@ class RunTailer:
         return numberer
 
     def _steps(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, run_id = batch.run, batch.steps, self.run_id
+        run, rows, key = batch.run, batch.steps, self._key
         seq, numberer = run["step_head"], self._numberer
         for row in parsed:
             seq += 1
@@ -404,15 +405,15 @@ class RunTailer:
                 numberer = self._numberer = self._numberer_after(rows)
             if numberer is not None:
                 step_index = numberer.number(Step(instance_id=row[0], step_index=step_index)).step_index
-            rows.append((run_id, seq, row[0], row[1], step_index, *row[3:]))  # writes.STEP_FIELDS
+            rows.append((key, seq, row[0], row[1], step_index, *row[3:]))  # writes.STEP_FIELDS
         run["step_head"] = seq
 
     def _assertions(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, run_id = batch.run, batch.assertions, self.run_id
+        run, rows, key = batch.run, batch.assertions, self._key
         seq = run["assertion_head"]
         for row in parsed:
             seq += 1
-            rows.append((run_id, seq, *row))  # writes.ASSERTION_FIELDS
+            rows.append((key, seq, *row))  # writes.ASSERTION_FIELDS
         run["assertion_head"] = seq
 
     _number = {layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions}
