@@ -71,6 +71,10 @@ def catalog_instances(catalog: Catalog, run_id: str) -> list[tuple]:
     return [(r.seq, r.instance_id, r.status, r.duration_ms) for r in rows]
 
 
+def catalog_step_count(catalog: Catalog, run_id: str) -> int:
+    return len(catalog.steps_after(run_id, 0, limit=10**9))
+
+
 def file_instances(run_dir: Path) -> list[tuple]:
     """The oracle: the artifacts reader's whole-file view of the instances."""
     return [

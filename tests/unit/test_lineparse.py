@@ -34,6 +34,7 @@ OBSERVATION = {"ok": flag, "latency_ms": number, "body": anything}
 STEP = {"instance_id": text, "correlation_id": text, "step_index": number, "step_name": text, "step_type": text,
         "action_name": text, "action_type": text, "observation": objects(OBSERVATION), "other": anything}
 ASSERTION = {"instance_id": text, "step_index": number, "other": anything}
+KEY = 7
 
 
 def block(objs: list[dict]) -> bytes:
@@ -52,8 +53,8 @@ def positions(data: bytes) -> list[tuple[int, int]]:
 @given(st.lists(objects(INSTANCE), min_size=1, max_size=5))
 def test_instance_rows_equal_the_records(objs):
     data = block(objs)
-    parsed = instance_fields(data, 0)
-    got = [(r[0], r[1], r[2], r[3], r[6], r[7], r[10], r[11], r[13], r[14]) for r in parsed.rows]
+    parsed = instance_fields(data, 0, KEY)
+    got = [(r[2], r[3], r[4], r[5], r[8], r[9], r[12], r[13], r[15], r[16]) for r in parsed.rows]
     want = []
     for (pos, size), raw in zip(positions(data), data.split(b"\n")):
         inst = Instance.from_dict(parse_line(raw))
@@ -66,11 +67,11 @@ def test_instance_rows_equal_the_records(objs):
 @given(st.lists(objects(STEP), min_size=1, max_size=5))
 def test_step_rows_equal_the_records(objs):
     data = block(objs)
-    parsed = step_fields(data, 0)
+    parsed = step_fields(data, 0, KEY)
     want = []
     for (pos, size), raw in zip(positions(data), data.split(b"\n")):
         s = Step.from_dict(parse_line(raw))
-        want.append((s.instance_id, s.correlation_id, s.step_index, s.step_name, s.step_type, s.ok, s.latency_ms,
+        want.append((KEY, pos + 1, s.instance_id, s.correlation_id, s.step_index, s.step_name, s.step_type, s.ok, s.latency_ms,
                      pos, size))
     assert (parsed.rows, parsed.unreadable) == (want, 0)
 
@@ -79,11 +80,11 @@ def test_step_rows_equal_the_records(objs):
 @given(st.lists(objects(ASSERTION), min_size=1, max_size=5))
 def test_assertion_rows_equal_the_records(objs):
     data = block(objs)
-    parsed = assertion_fields(data, 0)
+    parsed = assertion_fields(data, 0, KEY)
     want = []
     for (pos, size), raw in zip(positions(data), data.split(b"\n")):
         a = Assertion.from_dict(parse_line(raw))
-        want.append((a.instance_id, a.step_index, pos, size))
+        want.append((KEY, pos + 1, a.instance_id, a.step_index, pos, size))
     assert (parsed.rows, parsed.unreadable) == (want, 0)
 
 
@@ -97,7 +98,7 @@ def test_lines_the_fast_decode_refuses_are_decided_by_the_reader():
         b'{"instance_id": "e", "step_index": 1} trailing',
         b'{"instance_id": "f", "step_index": 2.0, "action_name": "older"}',
     ]
-    parsed = step_fields(b"\n".join(lines) + b"\n", 0)
+    parsed = step_fields(b"\n".join(lines) + b"\n", 0, KEY)
     assert parsed.unreadable == 3
-    assert [(r[0], r[2], r[3], r[6]) for r in parsed.rows] == [("b", None, None, None), ("c", None, None, None),
+    assert [(r[2], r[4], r[5], r[8]) for r in parsed.rows] == [("b", None, None, None), ("c", None, None, None),
                                                                ("f", 2, "older", None)]

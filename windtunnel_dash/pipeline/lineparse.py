@@ -1,7 +1,10 @@
 """A block of whole lines → the catalog fields of each readable line. Pure, so a worker process can run it.
 
-Rows leave out what depends on the run's state (run id, seq, older-layout step
-numbers): the tailer adds those in file order. Parsing is most of ingest's
+Step and assertion rows come out whole: their seq is their line's byte position + 1
+(increasing in file order, so it serves as the hub's cursor) and the run key is
+passed in, so the tailer adds nothing to them (only older-layout step numbers).
+An instance's seq is a public, dense position (DESIGN.md §4): the tailer numbers
+instance rows in file order. Parsing is most of ingest's
 cost, so on a big backlog the tailer hands blocks to worker processes while it
 commits the previous block (DESIGN.md §4: ingest must keep up with runners).
 """
@@ -140,15 +143,15 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def instance_fields(data: bytes, pos: int) -> Parsed:
-    """Rows: INSTANCE_FIELDS without run_id and seq (instance_id may be empty: the tailer numbers it)."""
+def instance_fields(data: bytes, pos: int, key: int) -> Parsed:
+    """Rows: INSTANCE_FIELDS with seq 0 (the tailer numbers them; an empty instance_id is named after its seq)."""
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, inst in _INSTANCES.records(data, pos, unreadable):
         status = classify(inst.passed, inst.error)
         duration = inst.duration_ms
         rows.append((
-            inst.instance_id, inst.correlation_id, inst.scenario_id, inst.passed, status, STATUS_RANK[status],
+            key, 0, inst.instance_id, inst.correlation_id, inst.scenario_id, inst.passed, status, STATUS_RANK[status],
             inst.error, duration, MISSING_LAST if duration is None else duration,
             MISSING_LAST if duration is None else -duration, inst.started_at, inst.completed_at,
             iso_epoch(inst.completed_at), pos, size,
@@ -156,28 +159,28 @@ def instance_fields(data: bytes, pos: int) -> Parsed:
     return Parsed(rows, unreadable[0])
 
 
-def step_fields(data: bytes, pos: int) -> Parsed:
-    """Rows: STEP_FIELDS without run_id and step_seq; step_index None in the older layout."""
+def step_fields(data: bytes, pos: int, key: int) -> Parsed:
+    """Rows: STEP_FIELDS; step_index None in the older layout (the tailer numbers those)."""
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, step in _STEPS.records(data, pos, unreadable):
-        rows.append((step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
+        rows.append((key, pos + 1, step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
                      step.ok, step.latency_ms, pos, size))
     return Parsed(rows, unreadable[0])
 
 
-def assertion_fields(data: bytes, pos: int) -> Parsed:
-    """Rows: ASSERTION_FIELDS without run_id and assertion_seq."""
+def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
+    """Rows: ASSERTION_FIELDS."""
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, assertion in _ASSERTIONS.records(data, pos, unreadable):
-        rows.append((assertion.instance_id, assertion.step_index, pos, size))
+        rows.append((key, pos + 1, assertion.instance_id, assertion.step_index, pos, size))
     return Parsed(rows, unreadable[0])
 
 
 PARSERS = {layout.INSTANCES: instance_fields, layout.STEPS: step_fields, layout.ASSERTIONS: assertion_fields}
 
 
-def parse_block(name: str, data: bytes, pos: int) -> Parsed:
+def parse_block(name: str, data: bytes, pos: int, key: int) -> Parsed:
     """Entry point for worker processes (a module-level function pickles by name)."""
-    return PARSERS[name](data, pos)
+    return PARSERS[name](data, pos, key)

@@ -308,10 +308,11 @@ class RunTailer:
             offsets[name] = offset
             if self._pool is not None and len(data) >= POOL_MIN_BYTES:
                 parts = max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
-                pieces = [self._pool.submit(parse_block, name, block, pos) for block, pos in _split(data, start[0], parts)]
+                pieces = [self._pool.submit(parse_block, name, block, pos, self._key)
+                          for block, pos in _split(data, start[0], parts)]
             else:
                 pieces = [Future()]
-                pieces[0].set_result(parse_block(name, data, start[0]))
+                pieces[0].set_result(parse_block(name, data, start[0], self._key))
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
 
@@ -380,8 +381,8 @@ class RunTailer:
         seq = run["head"]
         for row in parsed:
             seq += 1
-            rows.append((key, seq, row[0] or f"#{seq}", *row[1:]))  # writes.INSTANCE_FIELDS
-            agg.add(row[2], row[4], row[7])  # scenario_id, status, duration_ms
+            rows.append((key, seq, row[2] or f"#{seq}", *row[3:]))  # writes.INSTANCE_FIELDS
+            agg.add(row[4], row[6], row[9])  # scenario_id, status, duration_ms
         run["head"] = seq
 
     def _numberer_after(self, pending: list[tuple]) -> StepNumberer:
@@ -396,24 +397,22 @@ class RunTailer:
         return numberer
 
     def _steps(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, key = batch.run, batch.steps, self._key
-        seq, numberer = run["step_head"], self._numberer
-        for row in parsed:
-            seq += 1
-            step_index = row[2]
-            if step_index is None and numberer is None:
-                numberer = self._numberer = self._numberer_after(rows)
-            if numberer is not None:
-                step_index = numberer.number(Step(instance_id=row[0], step_index=step_index)).step_index
-            rows.append((key, seq, row[0], row[1], step_index, *row[3:]))  # writes.STEP_FIELDS
-        run["step_head"] = seq
+        """Rows come whole from the parser; only older-layout steps (no step_index) are numbered here."""
+        rows, numberer = batch.steps, self._numberer
+        if numberer is None and all(row[4] is not None for row in parsed):  # row[4]: step_index (STEP_FIELDS)
+            rows.extend(parsed)
+        else:
+            for row in parsed:
+                step_index = row[4]
+                if step_index is None and numberer is None:
+                    numberer = self._numberer = self._numberer_after(rows)
+                if numberer is not None:
+                    step_index = numberer.number(Step(instance_id=row[2], step_index=step_index)).step_index
+                rows.append((*row[:4], step_index, *row[5:]))
+        batch.run["step_head"] = parsed[-1][1]
 
     def _assertions(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, key = batch.run, batch.assertions, self._key
-        seq = run["assertion_head"]
-        for row in parsed:
-            seq += 1
-            rows.append((key, seq, *row))  # writes.ASSERTION_FIELDS
-        run["assertion_head"] = seq
+        batch.assertions.extend(parsed)
+        batch.run["assertion_head"] = parsed[-1][1]
 
     _number = {layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions}
