@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from windtunnel_dash.catalog import writes
 from windtunnel_dash.pipeline.engine import Engine
 
 from tests.unit.pipeline_support import (
@@ -202,3 +203,35 @@ def test_a_quiet_run_turns_stalled_and_its_readers_hear_of_it(tmp_path: Path) ->
                 batch = await sub.next_batch(5)
                 assert batch is not None and batch.run.status == "stalled"
     asyncio.run(main())
+
+
+def test_a_failed_commit_is_retried_from_what_the_catalog_holds(tmp_path: Path, monkeypatch) -> None:
+    """The tailer's state moves on before its commit ends; a failure must not leave it ahead of the catalog."""
+    real_commit, failures = writes.commit, []
+
+    def failing_once(engine, batch):
+        if batch.instances and not failures:
+            failures.append(batch.run_id)
+            raise OSError("disk full")
+        real_commit(engine, batch)
+
+    monkeypatch.setattr(writes, "commit", failing_once)
+
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            run_dir = engine.root / "run_retry"
+            write_manifest(run_dir)
+            append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) for n in range(20)))
+            await eventually(lambda: bool(failures), what="the failed commit")
+            append(run_dir / "instances.jsonl", instance_line(20))  # a new event: the run is polled again
+            await eventually(lambda: _total(engine, "run_retry", 21), what="all 21 instances")
+            assert catalog_instances(engine.catalog, "run_retry") == file_instances(run_dir)
+            stats = (await _run(engine, "run_retry")).stats
+            assert (stats.total, stats.passed + stats.failed + stats.errors) == (21, 21)
+
+    asyncio.run(main())
+
+
+async def _total(engine: Engine, run_id: str, total: int) -> bool:
+    run = await _run(engine, run_id)
+    return run is not None and run.stats.total == total

@@ -8,6 +8,7 @@ import random
 import shutil
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,7 @@ def test_a_summary_that_lands_before_the_lines_still_ends_exact(catalog: Catalog
 
 def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Catalog, run_dir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the engine runs it: parse workers, and commits on their own thread while the next batch is built."""
     monkeypatch.setattr(tailer_module, "CHUNK", 8192)  # many rounds: each parses ahead while the previous commits
     monkeypatch.setattr(tailer_module, "POOL_MIN_BYTES", 1024)
     append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) + b"oops\n" * (n % 50 == 0)
@@ -258,10 +260,11 @@ def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Ca
     append(run_dir / "steps.jsonl", b"".join(step_line(n // 3, None) for n in range(3_000)))
     pool = parse_pool()
     assert pool is not None, "these tests run on two cores or more"
-    try:
-        result = RunTailer(run_dir.name, run_dir, catalog.engine, pool).poll()
-    finally:
-        pool.shutdown()
+    with ThreadPoolExecutor(1) as committer:
+        try:
+            RunTailer(run_dir.name, run_dir, catalog.engine, pool, committer).poll()
+        finally:
+            pool.shutdown()
     assert catalog_instances(catalog, run_dir.name) == file_instances(run_dir)
     assert catalog.get_run(run_dir.name).unreadable_lines == 40
     assert catalog_step_count(catalog, run_dir.name) == 3_000

@@ -54,6 +54,7 @@ class Engine:
         self.sweep_s = sweep_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
         self._parse_pool = parse_pool()
+        self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-commit")
         self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
         self._stalled: set[str] = set()
@@ -78,6 +79,7 @@ class Engine:
                 result = self._poll_locked(run_id)
             except Exception:  # one broken run must not stop the others
                 log.exception("ingesting run %s failed", run_id)
+                self._tailers.pop(run_id, None)  # its next poll starts from what the catalog holds
                 return None
         if result is None:
             return None
@@ -92,7 +94,9 @@ class Engine:
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
-            tailer = self._tailers[run_id] = RunTailer(run_id, path, self.catalog.engine, self._parse_pool)
+            tailer = self._tailers[run_id] = RunTailer(
+                run_id, path, self.catalog.engine, self._parse_pool, self._commit_thread
+            )
         result = tailer.poll(POLL_BUDGET_S)
         if result.gone:
             del self._tailers[run_id]
@@ -211,6 +215,7 @@ class Engine:
     def close(self) -> None:
         """Stop the ingest thread and parse workers (after `run` has ended)."""
         self._executor.shutdown(wait=True)
+        self._commit_thread.shutdown(wait=True)
         if self._parse_pool is not None:
             self._parse_pool.shutdown(wait=True, cancel_futures=True)
         self.catalog.engine.dispose()

@@ -8,7 +8,8 @@ A `summary.json` seen *before* a pass means that pass drains every file to its
 end, so the run is marked complete only with everything written before the
 summary. Not thread-safe by design: the engine runs one poll at a time.
 Parsing a big backlog goes to worker processes (`parse_pool`) one chunk ahead
-of the commit, so both cores work on it.
+of the commit, and with a `commit_thread` each commit runs there while the next
+batch is built (SQLite releases the GIL while it works), so both cores work on it.
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ class _Chunk:
         return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results))
 
 
+def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
+    """`fn(*args)` on `executor`, or here and now without one; a future either way."""
+    if executor is not None:
+        return executor.submit(fn, *args)
+    done: Future = Future()
+    done.set_result(fn(*args))
+    return done
+
+
 def _split(data: bytes, pos: int, parts: int) -> list[tuple[bytes, int]]:
     """`data` (whole lines starting at byte `pos`) cut into about `parts` blocks of whole lines."""
     blocks, start = [], 0
@@ -138,11 +148,15 @@ def new_run_values(path: Path) -> dict[str, Any]:
 class RunTailer:
     """Tails one run directory; state survives restarts through the catalog (offsets + run row)."""
 
-    def __init__(self, run_id: str, path: Path, engine: Engine, parse_pool: Executor | None = None) -> None:
+    def __init__(
+        self, run_id: str, path: Path, engine: Engine, parse_pool: Executor | None = None,
+        commit_thread: Executor | None = None,
+    ) -> None:
         self.run_id = run_id
         self.path = path
         self._engine = engine
         self._pool = parse_pool
+        self._committer = commit_thread
         self._key = writes.run_key(engine, run_id)
         stored = writes.load_run(engine, run_id)
         self._run: dict[str, Any] = stored.run or new_run_values(path)
@@ -306,43 +320,48 @@ class RunTailer:
             start = offsets.get(name, (0, 0))
             data, offset, at_end = self._read_chunk(name, start)
             offsets[name] = offset
-            if self._pool is not None and len(data) >= POOL_MIN_BYTES:
-                parts = max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
-                pieces = [self._pool.submit(parse_block, name, block, pos, self._key)
-                          for block, pos in _split(data, start[0], parts)]
-            else:
-                pieces = [Future()]
-                pieces[0].set_result(parse_block(name, data, start[0], self._key))
+            pool = self._pool if len(data) >= POOL_MIN_BYTES else None  # small blocks: no inter-process hop
+            parts = 1 if pool is None else max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
+            pieces = [_submit(pool, parse_block, name, block, pos, self._key) for block, pos in _split(data, start[0], parts)]
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
 
     def _drain(self, meta: dict[str, Any], deadline: float | None) -> tuple[bool, bool]:
         """Commit chunk after chunk until every file is at its end (or the deadline); (changed, more)?
 
-        The next chunk is read and its parse started before the current one commits.
+        The next chunk is read and its parse started before the current one is built, and a batch
+        commits (on the commit thread) while the next is built. The tailer's state moves on when a
+        batch is handed over; every commit has ended when this returns, or raises.
         """
         changed = False
         offsets = dict(self._offsets)
-        chunks = self._read_round(offsets)
-        while True:
-            at_end = all(c.at_end for c in chunks)
-            stop = not at_end and deadline is not None and time.monotonic() >= deadline
-            ahead = None if at_end or stop else self._read_round(offsets)
-            batch = self._batch(meta, chunks, complete=at_end and meta["complete"])
-            if batch is not None:
-                writes.commit(self._engine, batch)
-                self._run = batch.run
-                self._offsets.update(batch.offsets)
-                if batch.reset:
-                    self._fresh.clear()
-                    self._fresh_reset = True
-                self._fresh.extend(batch.instances[-FRESH:])
-                del self._fresh[:-FRESH]
-                self._reset_pending = False
-                changed = True
-            if ahead is None:
-                return changed, not at_end
-            chunks = ahead
+        committing: Future | None = None
+        try:
+            chunks = self._read_round(offsets)
+            while True:
+                at_end = all(c.at_end for c in chunks)
+                stop = not at_end and deadline is not None and time.monotonic() >= deadline
+                ahead = None if at_end or stop else self._read_round(offsets)
+                batch = self._batch(meta, chunks, complete=at_end and meta["complete"])
+                if batch is not None:
+                    if committing is not None:
+                        committing.result()  # commits stay in order
+                    committing = _submit(self._committer, writes.commit, self._engine, batch)
+                    self._run = batch.run
+                    self._offsets.update(batch.offsets)
+                    if batch.reset:
+                        self._fresh.clear()
+                        self._fresh_reset = True
+                    self._fresh.extend(batch.instances[-FRESH:])
+                    del self._fresh[:-FRESH]
+                    self._reset_pending = False
+                    changed = True
+                if ahead is None:
+                    return changed, not at_end
+                chunks = ahead
+        finally:
+            if committing is not None:
+                committing.result()
 
     def _batch(self, meta: dict[str, Any], chunks: list[_Chunk], *, complete: bool) -> writes.IngestBatch | None:
         """The transaction for one round of chunks: rows numbered in file order, the run row, the offsets."""
