@@ -41,10 +41,11 @@ def block(objs: list[dict]) -> bytes:
     return b"".join(json.dumps(o).encode() + b"\n" for o in objs)
 
 
-def positions(data: bytes) -> list[tuple[int, int]]:
+def records(data: bytes, from_dict) -> list[tuple[int, int, object]]:
+    """The oracle: (pos, size, record) of each line, read the exact way."""
     out, pos = [], 0
     for raw in data.split(b"\n")[:-1]:
-        out.append((pos, len(raw)))
+        out.append((pos, len(raw), from_dict(parse_line(raw))))
         pos += len(raw) + 1
     return out
 
@@ -55,11 +56,8 @@ def test_instance_rows_equal_the_records(objs):
     data = block(objs)
     parsed = instance_fields(data, 0, KEY)
     got = [(r[2], r[3], r[4], r[5], r[8], r[9], r[12], r[13], r[15], r[16]) for r in parsed.rows]
-    want = []
-    for (pos, size), raw in zip(positions(data), data.split(b"\n")):
-        inst = Instance.from_dict(parse_line(raw))
-        want.append((inst.instance_id, inst.correlation_id, inst.scenario_id, inst.passed, inst.error,
-                     inst.duration_ms, inst.started_at, inst.completed_at, pos, size))
+    want = [(i.instance_id, i.correlation_id, i.scenario_id, i.passed, i.error, i.duration_ms, i.started_at,
+             i.completed_at, pos, size) for pos, size, i in records(data, Instance.from_dict)]
     assert (got, parsed.unreadable) == (want, 0)
 
 
@@ -68,11 +66,8 @@ def test_instance_rows_equal_the_records(objs):
 def test_step_rows_equal_the_records(objs):
     data = block(objs)
     parsed = step_fields(data, 0, KEY)
-    want = []
-    for (pos, size), raw in zip(positions(data), data.split(b"\n")):
-        s = Step.from_dict(parse_line(raw))
-        want.append((KEY, pos + 1, s.instance_id, s.correlation_id, s.step_index, s.step_name, s.step_type, s.ok, s.latency_ms,
-                     pos, size))
+    want = [(KEY, pos + 1, s.instance_id, s.correlation_id, s.step_index, s.step_name, s.step_type, s.ok,
+             s.latency_ms, pos, size) for pos, size, s in records(data, Step.from_dict)]
     assert (parsed.rows, parsed.unreadable) == (want, 0)
 
 
@@ -81,10 +76,7 @@ def test_step_rows_equal_the_records(objs):
 def test_assertion_rows_equal_the_records(objs):
     data = block(objs)
     parsed = assertion_fields(data, 0, KEY)
-    want = []
-    for (pos, size), raw in zip(positions(data), data.split(b"\n")):
-        a = Assertion.from_dict(parse_line(raw))
-        want.append((KEY, pos + 1, a.instance_id, a.step_index, pos, size))
+    want = [(KEY, pos + 1, a.instance_id, a.step_index, pos, size) for pos, size, a in records(data, Assertion.from_dict)]
     assert (parsed.rows, parsed.unreadable) == (want, 0)
 
 
