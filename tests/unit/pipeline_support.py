@@ -20,7 +20,7 @@ BY_NUMBER: Any = object()  # instance_line's default duration: derived from n
 
 
 def instance_line(n: int, *, status: str = "passed", duration_ms: float | None = BY_NUMBER, scenario: str = "checkout",
-                  instance_id: str | None = None) -> bytes:
+                  instance_id: str | None = None, error: str = "boom") -> bytes:
     record: dict[str, Any] = {
         "instance_id": f"inst_{n:06d}" if instance_id is None else instance_id,
         "correlation_id": f"corr_{n:06d}",
@@ -28,7 +28,7 @@ def instance_line(n: int, *, status: str = "passed", duration_ms: float | None =
         "completed_at": f"2026-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
         "duration_ms": float(n % 997) if duration_ms is BY_NUMBER else duration_ms,
         "passed": status == "passed",
-        "error": "boom" if status == "error" else None,
+        "error": error if status == "error" else None,
     }
     return (json.dumps(record) + "\n").encode()
 

@@ -33,9 +33,10 @@ class Feed:
         self.n = 0
         self.push(0)
 
-    def push(self, count: int, *, summary: bool = False) -> None:
+    def push(self, count: int, *, summary: bool = False, error: str = "boom") -> None:
+        """`count` more results; every fifth is an error, with `error` as its text."""
         append(self.run_dir / "instances.jsonl",
-               b"".join(instance_line(self.n + i, status=status_of(self.n + i)) for i in range(count)))
+               b"".join(instance_line(self.n + i, status=status_of(self.n + i), error=error) for i in range(count)))
         self.n += count
         if summary:
             (self.run_dir / "summary.json").write_text("{}")
@@ -77,6 +78,23 @@ def test_complete_is_reported_only_once_the_reader_has_the_final_drain(tmp_path:
             batches = [await sub.next_batch(1) for _ in range(3)]
         assert [len(b.instances) for b in batches] == [4, 4, 2]
         assert [b.complete for b in batches] == [False, False, True]
+    asyncio.run(main())
+
+
+def test_rows_with_long_error_texts_come_a_byte_budget_at_a_time_each_once(tmp_path: Path, snapshots: bool) -> None:
+    """A delivery is what a reader whose socket stalls holds, so it is bounded in bytes as well as in rows."""
+    async def main() -> None:
+        feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
+        feed.push(60, error="e" * 1000)
+        budget = 10_000
+        async with feed.hub.subscribe("run_h", chunk_bytes=budget) as sub:
+            batches = [await sub.next_batch(1)]
+            while batches[-1].instances[-1].seq < 60:
+                batches.append(await sub.next_batch(1))
+        assert [i.seq for b in batches for i in b.instances] == list(range(1, 61))
+        assert len(batches) > 2
+        for batch in batches:  # each stops at the first row that reaches the budget
+            assert sum(i.approx_bytes() for i in batch.instances[:-1]) < budget
     asyncio.run(main())
 
 

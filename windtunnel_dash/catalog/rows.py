@@ -6,8 +6,9 @@ anything else that serialises a row say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from windtunnel_dash.artifacts.status import InstanceStatus, RunStatus
 
@@ -121,6 +122,10 @@ class InstanceRow:
             "seq": self.seq,
         }
 
+    def approx_bytes(self) -> int:
+        """Its size as a stream message, about: the error text is the one field of any length."""
+        return MESSAGE_BYTES + len(self.error or "")
+
 
 @dataclass(frozen=True, slots=True)
 class StepEvent:
@@ -145,6 +150,29 @@ class StepEvent:
             "ok": self.ok,
             "latencyMs": self.latency_ms,
         }
+
+    def approx_bytes(self) -> int:
+        return MESSAGE_BYTES
+
+
+MESSAGE_BYTES = 200  # about what a row's stream message takes besides its error text (ids, times, keys)
+
+R = TypeVar("R", "InstanceRow", "StepEvent")
+
+
+def up_to_bytes(rows: Iterable[R], max_bytes: int) -> list[R]:
+    """The leading rows until they weigh `max_bytes` (at least one row); an iterator's rest is never read.
+
+    Bounds what one delivery of the stream holds when error texts are long, whatever its row count.
+    """
+    taken: list[R] = []
+    size = 0
+    for row in rows:
+        taken.append(row)
+        size += row.approx_bytes()
+        if size >= max_bytes:
+            break
+    return taken
 
 
 @dataclass(frozen=True, slots=True)

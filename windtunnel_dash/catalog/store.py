@@ -37,6 +37,7 @@ from .rows import (
     StepDetail,
     StepEvent,
     TimelineBucket,
+    up_to_bytes,
 )
 from .tables import STATUS_RANK
 from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS, key_of
@@ -359,23 +360,32 @@ class Catalog:
 
     # -- the hub's read ------------------------------------------------------------------------------
 
-    def changes_since(self, run_id: str, seq: int, step_seq: int | None, limit: int = 5000) -> RunChanges | None:
+    def changes_since(self, run_id: str, seq: int, step_seq: int | None, limit: int = 5000,
+                      max_bytes: int = _UNBOUNDED) -> RunChanges | None:
         """The run and its instances after `seq` (and steps after `step_seq` unless None), up to its head.
 
+        At most `limit` rows of each, and no more than reach `max_bytes` (rows.up_to_bytes): the rows
+        are fetched one by one, so the ones past the budget are never read, nor their database pages.
         The run row is read first: its head and `complete` were committed together, so
         "complete and nothing left after the cursor" means the final drain was delivered.
         """
+        instances: list[InstanceRow] = []
+        steps: list[StepEvent] = []
         with self.engine.connect() as conn:
             r = self._run_record(conn, run_id)
             if r is None:
                 return None
-            instances = conn.execute(
-                _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": r.head, "limit": limit}
-            ).all() if r.head > seq else []
-            steps = conn.execute(
-                _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": r.step_head, "limit": limit}
-            ).all() if step_seq is not None and r.step_head > step_seq else []
+            if r.head > seq:
+                with conn.execute(
+                    _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": r.head, "limit": limit}
+                ) as found:
+                    instances = up_to_bytes(map(_instance_row, found), max_bytes)
+            if step_seq is not None and r.step_head > step_seq:
+                with conn.execute(
+                    _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": r.step_head, "limit": limit}
+                ) as found:
+                    steps = up_to_bytes((StepEvent(*s) for s in found), max_bytes)
         return RunChanges(
             run=self._run_row(r, time.time()), head=r.head, step_head=r.step_head, generation=r.generation,
-            complete=r.complete, instances=[_instance_row(i) for i in instances], steps=[StepEvent(*s) for s in steps],
+            complete=r.complete, instances=instances, steps=steps,
         )

@@ -1,9 +1,10 @@
 """The live hub: wakes readers when a run's catalog rows change (DESIGN.md §4 "Hub", "Cadence").
 
 One channel per run per process, however many readers. A reader holds only
-cursors; when the run moves past them it pulls everything new from the
-catalog in one chunk. Nothing is queued per reader, so a slow or stalled
-reader costs no memory and simply gets a bigger chunk later. Deliveries are
+cursors; when the run moves past them it pulls what is new from the catalog,
+a chunk bounded in rows and bytes at a time. Nothing is queued per reader, so
+a slow or stalled reader costs at most the chunk it holds and simply catches
+up later, chunk by chunk. Deliveries are
 capped at `max_per_s` per reader, leading edge: an isolated change goes out at
 once, a burst is coalesced into one delivery per interval.
 
@@ -23,9 +24,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from ..catalog import Catalog
-from ..catalog.rows import InstanceRow, RunRow, Stats, StepEvent
+from ..catalog.rows import InstanceRow, RunRow, Stats, StepEvent, up_to_bytes
 
 CHUNK = 5000  # rows per pull: a replay of a 100k-instance run takes 20 pulls
+# ...and about this many bytes of messages (rows.up_to_bytes): a reader whose socket stalls holds one chunk,
+# its rows and, pulled from the catalog, the database pages read for them (about twice the rows' bytes when
+# error texts are long). Ordinary rows stop at CHUNK first; rows with 2 KB error texts come ~450 at a time.
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +81,13 @@ class _Channel:
 class Subscription:
     """One reader's cursors into one run."""
 
-    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int) -> None:
+    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int, chunk_bytes: int) -> None:
         self.run_id = run_id
         self.cursor = since  # last instance seq delivered
         self.step_cursor: int | None = 0 if steps else None
         self._hub = hub
         self._chunk = chunk
+        self._chunk_bytes = chunk_bytes
         self._seen_revision = -1  # first call always delivers: the replay (possibly empty) and the stats
         self._generation: int | None = None
         self._last_delivery = -math.inf
@@ -118,7 +124,7 @@ class Subscription:
                                                               and tail[-1].seq == head)):
             return None
         start = self.cursor + 1 - tail[0].seq if self.cursor < head else len(tail)
-        rows = tail[start:start + self._chunk]
+        rows = up_to_bytes(tail[start:start + self._chunk], self._chunk_bytes)
         self._generation = channel.generation
         if rows:
             self.cursor = rows[-1].seq
@@ -131,13 +137,15 @@ class Subscription:
         if from_tail is not None:
             return from_tail
         catalog = self._hub.catalog
-        changes = await asyncio.to_thread(catalog.changes_since, self.run_id, self.cursor, self.step_cursor, self._chunk)
+        changes = await asyncio.to_thread(catalog.changes_since, self.run_id, self.cursor, self.step_cursor,
+                                          self._chunk, self._chunk_bytes)
         if changes is None:
             return Batch([], [], Stats(), 0, complete=True, run=None)
         reset = self._generation is not None and changes.generation != self._generation
         if reset:
             self.cursor, self.step_cursor = 0, (None if self.step_cursor is None else 0)
-            changes = await asyncio.to_thread(catalog.changes_since, self.run_id, 0, self.step_cursor, self._chunk)
+            changes = await asyncio.to_thread(catalog.changes_since, self.run_id, 0, self.step_cursor,
+                                              self._chunk, self._chunk_bytes)
             if changes is None:
                 return Batch([], [], Stats(), 0, complete=True, run=None)
         self._generation = changes.generation
@@ -225,6 +233,7 @@ class Hub:
             self._readers -= 1
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk: int = CHUNK) -> AsyncIterator[Subscription]:
+    async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk: int = CHUNK,
+                        chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[Subscription]:
         with self.track_reader():
-            yield Subscription(self, run_id, since, steps, chunk)
+            yield Subscription(self, run_id, since, steps, chunk, chunk_bytes)
