@@ -17,6 +17,8 @@ PASSED: InstanceStatus = "passed"
 FAILED: InstanceStatus = "failed"
 ERROR: InstanceStatus = "error"
 INSTANCE_STATUSES: tuple[InstanceStatus, ...] = (PASSED, FAILED, ERROR)
+# The order of sort=status (DESIGN.md §5): error, failed, passed.
+STATUS_RANK: dict[str, int] = {ERROR: 0, FAILED: 1, PASSED: 2}
 
 
 def classify(passed: Any, error: Any) -> InstanceStatus:

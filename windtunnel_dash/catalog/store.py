@@ -23,7 +23,9 @@ from sqlalchemy import Engine, Integer, bindparam, cast, func, select
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
-from windtunnel_dash.artifacts.status import ERROR, FAILED, INSTANCE_STATUSES, PASSED, pass_rate, run_status
+from windtunnel_dash.artifacts.status import (
+    ERROR, FAILED, INSTANCE_STATUSES, PASSED, STATUS_RANK, pass_rate, run_status,
+)
 
 from .aggregate import scenarios_from_json
 from .database import make_engine
@@ -39,7 +41,6 @@ from .rows import (
     TimelineBucket,
     up_to_bytes,
 )
-from .tables import STATUS_RANK
 from .writes import ASSERTIONS, INSTANCES, RUNS, STEPS, key_of
 
 RUN_SORTS = {

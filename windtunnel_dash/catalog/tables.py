@@ -14,13 +14,10 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from windtunnel_dash.artifacts.status import ERROR, FAILED, PASSED
 
 SCHEMA_VERSION = 5
 # Line tables are clustered on their (run_key, seq) key in SQLite: one b-tree less to update per inserted row.
 WITHOUT_ROWID = {"sqlite_with_rowid": False}
-# instances.status_rank: the order of sort=status, and (1:1 with status) what status filters use, so one index serves both.
-STATUS_RANK = {ERROR: 0, FAILED: 1, PASSED: 2}
 
 
 class RunTable(SQLModel, table=True):
@@ -91,7 +88,7 @@ class InstanceTable(SQLModel, table=True):
     scenario_id: str | None = None
     passed: bool | None = None
     status: str
-    status_rank: int  # error 0, failed 1, passed 2: the order of sort=status
+    status_rank: int  # status.STATUS_RANK: the order of sort=status, and (1:1 with status) what filters use
     error: str | None = None
     duration_ms: float | None = None
     dur_asc: float  # duration, missing → +huge: "missing sorts last" stays an index scan

@@ -43,7 +43,13 @@ def parse_pool() -> ProcessPoolExecutor | None:
     `spawn` because the app process has threads, and a forked child could inherit a held lock.
     """
     cores = os.cpu_count() or 1
-    return ProcessPoolExecutor(min(4, cores), mp_context=multiprocessing.get_context("spawn")) if cores > 1 else None
+    if cores < 2:
+        return None
+    workers = min(4, cores)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):  # start them all now (one per waiting task), not in the middle of the first backlog
+        pool.submit(time.sleep, 0.2)
+    return pool
 
 
 class Engine:
