@@ -12,6 +12,8 @@ PY := $(VENV)/bin/python
 REQUIREMENTS_STAMP := $(VENV)/.installed-requirements.txt
 BUN_VERSION := 1.4.4
 BUN := tools/node_modules/.bin/bun
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI := tools/node_modules/swagger-ui-dist/swagger-ui-bundle.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 HOST ?= 127.0.0.1
@@ -37,7 +39,7 @@ test: setup browser
 	tier tests/e2e; \
 	exit $$failed
 
-setup: venv $(BUN)
+setup: venv $(BUN) $(SWAGGER_UI)
 
 venv:
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -46,6 +48,11 @@ venv:
 
 $(BUN):
 	npm install --prefix tools --save-exact --no-audit --no-fund bun@$(BUN_VERSION)
+
+# Swagger UI's files, served by the app itself so /docs works offline (windtunnel_dash/api/docs.py).
+# --ignore-scripts: the one install script in its tree only reports usage.
+$(SWAGGER_UI):
+	npm install --prefix tools --save-exact --no-audit --no-fund --ignore-scripts swagger-ui-dist@$(SWAGGER_UI_VERSION)
 
 # WINDTUNNEL_DASH_BROWSER names a browser executable, or "playwright" for Playwright's own Chromium;
 # unset, the tests use Debian's /usr/bin/chromium, installed here when missing.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -247,6 +248,14 @@ def test_openapi_docs_are_served(client):
     assert {p["name"] for p in listed["parameters"]} >= {"status", "sort", "page", "limit", "q"}
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_the_docs_page_loads_nothing_from_elsewhere(client):
+    """Offline, a page naming a CDN is blank: every script, stylesheet and icon /docs names is served here."""
+    assets = re.findall(r'(?:src|href)="([^"]+)"', client.get("/docs").text)
+    assert assets and all(url.startswith("/") for url in assets), assets
+    for url in assets:
+        assert client.get(url).status_code == 200, url
 
 
 def test_non_finite_numbers_in_the_files_go_out_as_null(app_server, client):

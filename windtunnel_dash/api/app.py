@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, WebSocket
 
-from windtunnel_dash.api import rest, stream
+from windtunnel_dash.api import docs, rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.wire import Wire
@@ -36,8 +36,12 @@ async def _no_such_socket(ws: WebSocket, path: str) -> None:
 
 
 def build_api() -> FastAPI:
-    api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION)
+    local_docs = docs.have_local_swagger_ui()
+    api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION,
+                  docs_url=None if local_docs else "/docs")
     install_error_handlers(api)
+    if local_docs:
+        docs.serve_local_swagger_ui(api)
     api.include_router(rest.router)
     api.include_router(stream.router)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
