@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import psutil
@@ -69,7 +69,8 @@ def main() -> None:
         size = sum(p.stat().st_size for p in run_dir.iterdir())
         catalog = Catalog(f"sqlite:///{tmp}/catalog.db")
         pool = parse_pool() if args.pool else None
-        time.sleep(1.0)  # the pool's workers start, as the engine's have long before a run arrives
+        if pool is not None:  # every worker up (spawned and imported), as the engine's are long before a run arrives
+            wait([pool.submit(time.sleep, 0.5) for _ in range(2 * (os.cpu_count() or 1))])
         committer = ThreadPoolExecutor(1) if args.pool else None  # the engine's commit thread
         load_before = os.getloadavg()[0]
         start, cpu_start = time.perf_counter(), time.process_time()
