@@ -337,8 +337,9 @@ class RunDetailState(rx.State):
 class RunChartsState(RunDetailState):
     """The slow-moving parts (charts, per-scenario table), refreshed at most once a second.
 
-    A substate of its own so the components that draw them (~300 plain elements)
-    re-render only when these change, not with every live batch of the parent.
+    A substate of its own so the components that draw them (two recharts charts,
+    the costliest render on the page) re-render only when these change, not with
+    every live batch of the parent.
     """
 
     scenarios: list[ScenarioView] = []
