@@ -8,8 +8,9 @@ the task dies with the tab (REFLEX_NOTES §1).
 
 `follow` applies each hub batch in ONE `async with self:` block (one delta).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
-per-scenario counts) refresh at most once a second in a background task and
-ride along with the next batch, so deltas stay at the hub's ≤ 10/s.
+per-scenario counts) refresh at most once a second in a background task and go
+out between batches, or with one when batches come back to back, so deltas stay
+at the hub's ≤ 10/s.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ REFRESH_EVERY_S = 1.0  # charts and header: slow-changing, cheap to be a second 
 # space them so they take at most ~1/REFRESH_SPACING of the time (a big live run refreshes less often).
 REFRESH_SPACING = 10
 HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become stalled)
+# A batch that came sooner than this many hub intervals after the last is "back to back": the
+# stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
+QUIET_INTERVALS = 1.5
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -237,14 +241,24 @@ class RunDetailState(rx.State):
         return page
 
     async def _stream(self, run_id: str, view: View, head: int) -> None:
+        """Apply hub batches as they come; slow aggregates are read in a thread meanwhile.
+
+        A read refresh usually goes out in a delta of its own right after the batch's, so the
+        page puts the rows in the DOM before it re-renders the charts (tens of ms of main
+        thread) instead of after. Only when batches come back to back (the hub's cap) does it
+        ride along with one, so that cap on deltas per second holds.
+        """
         hub = get_engine().hub
+        loop = asyncio.get_running_loop()
         pending: asyncio.Task[_Refresh] | None = None
         last_refresh = time.monotonic()
         every = REFRESH_EVERY_S
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
+                    waited_from = loop.time()
                     batch = await sub.next_batch(timeout=0.3 if pending else HEARTBEAT_S)
+                    back_to_back = loop.time() - waited_from < QUIET_INTERVALS * hub.min_interval
                     refresh = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
@@ -252,8 +266,10 @@ class RunDetailState(rx.State):
                     if batch is not None and batch.reset:
                         await self._repaint(run_id, view)  # files were rewritten: start over
                     elif batch is not None:
-                        await self._apply_batch(run_id, view, batch, refresh)
-                    elif refresh is not None:
+                        along = refresh if back_to_back else None
+                        await self._apply_batch(run_id, view, batch, along)
+                        refresh = None if along else refresh
+                    if refresh is not None:
                         async with self:
                             await self._apply_refresh(refresh)
                     stale = time.monotonic() - last_refresh
