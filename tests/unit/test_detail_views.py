@@ -105,3 +105,9 @@ def test_chart_points_are_the_buckets_with_display_labels():
         LatencyPoint("1.50 s", 1),
     ]
     assert timeline_points([]) == [] and latency_points([]) == []
+
+
+def test_sub_second_buckets_are_labelled_with_tenths():
+    starts = ["2026-11-26T12:00:00Z", "2026-11-26T12:00:00.250000Z", "2026-11-26T12:00:00.500000Z"]
+    points = timeline_points([TimelineBucket(t, 1, 0, 0) for t in starts])
+    assert [p.t for p in points] == ["12:00:00.0", "12:00:00.2", "12:00:00.5"]

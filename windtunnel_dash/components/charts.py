@@ -65,6 +65,10 @@ def _axes(x_key: str, x_label: str, y_label: str, every: int) -> tuple[rx.Compon
     )
 
 
+def _legend() -> rx.Component:
+    return rx.recharts.legend(icon_size=10, icon_type="square", height=24, vertical_align="top", align="right")
+
+
 def _chart_props(data: rx.Var) -> dict[str, Any]:
     return {
         "data": data.to(list[dict[str, Any]]),  # recharts takes its rows as plain objects
@@ -79,7 +83,7 @@ def results_over_time() -> rx.Component:
         "Results over time",
         rx.recharts.area_chart(
             *_axes("t", "Completed at (UTC)", "Completions", TIMELINE_BUCKETS // 6 - 1),
-            rx.recharts.legend(icon_size=10, height=24, vertical_align="top", align="right"),
+            _legend(),
             *(
                 rx.recharts.area(
                     data_key=key,
@@ -105,6 +109,7 @@ def latency_distribution() -> rx.Component:
         "Latency distribution",
         rx.recharts.bar_chart(
             *_axes("label", "Duration (bucket start)", "Instances", LATENCY_BUCKETS // 5 - 1),
+            _legend(),  # also lines its plot up with the timeline's
             rx.recharts.bar(data_key="count", name="Instances", fill="var(--accent-9)", radius=[2, 2, 0, 0],
                             is_animation_active=False),
             **_chart_props(C.latency),

@@ -8,7 +8,8 @@ formatted here once, server-side, so the browser only renders text.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, TimelineBucket
@@ -175,9 +176,15 @@ def scenario_view(s: ScenarioStats) -> ScenarioView:
     )
 
 
-def timeline_points(buckets: Iterable[TimelineBucket]) -> list[TimelinePoint]:
-    """Bucket starts shown as wall-clock HH:MM:SS (the ISO string's time part)."""
-    return [TimelinePoint(_clock(b.start), b.passed, b.failed, b.errors) for b in buckets]
+def timeline_points(buckets: Sequence[TimelineBucket]) -> list[TimelinePoint]:
+    """Bucket starts as wall-clock HH:MM:SS, with tenths when buckets are shorter than a
+    second (a run of a few seconds would otherwise repeat every label)."""
+    starts = [datetime.fromisoformat(b.start) for b in buckets]
+    tenths = len(starts) > 1 and (starts[1] - starts[0]).total_seconds() < 1
+    return [
+        TimelinePoint(_clock(start, tenths), b.passed, b.failed, b.errors)
+        for start, b in zip(starts, buckets, strict=True)
+    ]
 
 
 def latency_points(buckets: Iterable[LatencyBucket]) -> list[LatencyPoint]:
@@ -185,9 +192,8 @@ def latency_points(buckets: Iterable[LatencyBucket]) -> list[LatencyPoint]:
     return [LatencyPoint(fmt_ms(b.low_ms), b.count) for b in buckets]
 
 
-def _clock(iso: str) -> str:
-    time_part = iso.partition("T")[2] or iso
-    return time_part[:8]
+def _clock(t: datetime, tenths: bool) -> str:
+    return f"{t:%H:%M:%S}.{t.microsecond // 100_000}" if tenths else f"{t:%H:%M:%S}"
 
 
 @dataclasses.dataclass
