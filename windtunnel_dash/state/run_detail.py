@@ -46,7 +46,11 @@ from windtunnel_dash.state.detail_views import (
     view_links,
 )
 
-REFRESH_EVERY_S = 1.0  # charts and header: slow-changing, cheap to be a second late
+REFRESH_EVERY_S = 1.0  # header and one chart: slow-changing, cheap to be a second late
+# A live refresh reads one chart, in turn: a recharts re-render holds the page's main thread for
+# tens of ms (a row arriving meanwhile waits), so one chart at a time; each chart is at most two
+# refreshes old, and a refresh makes one aggregate scan of the run instead of two.
+CHARTS = ("timeline", "latency")
 # The aggregate reads scan the whole run and compete with ingest for the catalog and the GIL:
 # space them so they take at most ~1/REFRESH_SPACING of the time (a big live run refreshes less often).
 REFRESH_SPACING = 10
@@ -63,19 +67,19 @@ class _Refresh:
     """Slow aggregates read in a thread; applied with the next delta."""
 
     run: RunRow | None
-    timeline: list[TimelinePoint]
-    latency: list[LatencyPoint]
+    timeline: list[TimelinePoint] | None  # None: not read this time
+    latency: list[LatencyPoint] | None
     q_counts: Stats | None
     took_s: float = 0.0
 
 
-def _read_refresh(run_id: str, q: str) -> _Refresh:
+def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Refresh:
     cat = get_engine().catalog
     t0 = time.perf_counter()
     refresh = _Refresh(
         run=cat.get_run(run_id),
-        timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)),
-        latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)),
+        timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)) if "timeline" in charts else None,
+        latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)) if "latency" in charts else None,
         q_counts=cat.status_counts(run_id, q) if q else None,
     )
     refresh.took_s = time.perf_counter() - t0
@@ -253,6 +257,7 @@ class RunDetailState(rx.State):
         pending: asyncio.Task[_Refresh] | None = None
         last_refresh = time.monotonic()
         every = REFRESH_EVERY_S
+        turn = 0
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
@@ -276,7 +281,8 @@ class RunDetailState(rx.State):
                     due = (batch is not None and stale >= every) or stale >= HEARTBEAT_S
                     if pending is None and due:
                         last_refresh = time.monotonic()
-                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q))
+                        chart, turn = CHARTS[turn % len(CHARTS)], turn + 1
+                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q, (chart,)))
         finally:
             if pending is not None:
                 pending.cancel()
@@ -345,7 +351,8 @@ class RunDetailState(rx.State):
         if refresh.run is not None:
             self._apply_header(refresh.run)
             assign_changed(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
-        assign_changed(charts, timeline=refresh.timeline, latency=refresh.latency)
+        read = {"timeline": refresh.timeline, "latency": refresh.latency}
+        assign_changed(charts, **{name: points for name, points in read.items() if points is not None})
         if refresh.q_counts is not None:
             self._apply_counts(refresh.q_counts)
 
