@@ -65,7 +65,7 @@ WS_PROBE = """
     ws.addEventListener('message', (ev) => {
       if (typeof ev.data !== 'string') return;
       const now = Date.now();
-      if (ev.data.includes('"timeline')) window.__chartFrames.push(now);
+      if (/"(timeline|latency)_rx_state_"/.test(ev.data)) window.__chartFrames.push(now);
       for (const m of ev.data.matchAll(/inst_\\d{7}/g)) if (!(m[0] in window.__frameSeen)) window.__frameSeen[m[0]] = now;
     });
     return ws;

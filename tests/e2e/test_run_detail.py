@@ -61,6 +61,32 @@ def test_rows_arrive_live_and_filter_counts_sum_to_all(app: AppServer, page: Pag
     expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=LIVE_TIMEOUT)
 
 
+def test_charts_draw_the_runs_results_and_latencies(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    # one a second: 90 fast passes, then 30 slow failures (the histogram's first and last buckets)
+    run.write_batch(instances=[instance(n, duration_ms=100.0) for n in range(1, 91)])
+    run.write_batch(instances=[instance(n, "failed", duration_ms=300.0) for n in range(91, 121)])
+    run.finalize()
+    _open(page, app, run.run_id)
+
+    timeline = page.get_by_test_id("chart-timeline")
+    expect(timeline.locator("path.recharts-area-area")).to_have_count(3, timeout=LIVE_TIMEOUT)  # stacked by status
+    expect(timeline.locator(".recharts-legend-item")).to_have_count(3)
+    box = timeline.locator(".recharts-wrapper > svg").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)  # late in the run: failures
+    expect(timeline.locator(".recharts-tooltip-wrapper")).to_contain_text(re.compile(r"Failed : [1-9]"))
+
+    latency = page.get_by_test_id("chart-latency")
+    bars = latency.locator("path.recharts-rectangle")
+    expect(bars.first).to_be_visible()
+    bars.first.hover()
+    expect(latency.locator(".recharts-tooltip-wrapper")).to_contain_text("100 ms")
+    expect(latency.locator(".recharts-tooltip-wrapper")).to_contain_text("Instances : 90")
+    bars.last.hover()
+    expect(latency.locator(".recharts-tooltip-wrapper")).to_contain_text("Instances : 30")
+
+
 def test_filter_sort_page_and_search_live_in_the_url(app: AppServer, page: Page) -> None:
     run = open_run(app.runs_dir)
     run.write_batch(instances=[instance(n, "failed" if n % 5 == 0 else "passed") for n in range(1, 121)])

@@ -1,12 +1,16 @@
 """The run detail page's pure pieces: URL scheme, live merge, filtering, formatting."""
 
-from windtunnel_dash.catalog.rows import InstanceRow
+from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, TimelineBucket
 from windtunnel_dash.state.detail_views import (
+    LatencyPoint,
+    TimelinePoint,
     View,
     fmt_ms,
     instance_view,
+    latency_points,
     matches_query,
     prepend_newest,
+    timeline_points,
     view_links,
 )
 
@@ -91,3 +95,19 @@ def test_fmt_ms():
     assert fmt_ms(1234) == "1.23 s"
     assert fmt_ms(125_000) == "2m 05s"
     assert fmt_ms(3_726_000) == "1h 02m"
+
+
+def test_chart_points_are_the_buckets_with_display_labels():
+    buckets = [TimelineBucket("2026-11-26T12:00:00Z", 5, 1, 0), TimelineBucket("2026-11-26T12:00:30.500000Z", 3, 0, 2)]
+    assert timeline_points(buckets) == [TimelinePoint("12:00:00", 5, 1, 0), TimelinePoint("12:00:30", 3, 0, 2)]
+    assert latency_points([LatencyBucket(12.4, 80.0, 7), LatencyBucket(1500.0, 1600.0, 1)]) == [
+        LatencyPoint("12 ms", 7),
+        LatencyPoint("1.50 s", 1),
+    ]
+    assert timeline_points([]) == [] and latency_points([]) == []
+
+
+def test_sub_second_buckets_are_labelled_with_tenths():
+    starts = ["2026-11-26T12:00:00Z", "2026-11-26T12:00:00.250000Z", "2026-11-26T12:00:00.500000Z"]
+    points = timeline_points([TimelineBucket(t, 1, 0, 0) for t in starts])
+    assert [p.t for p in points] == ["12:00:00.0", "12:00:00.2", "12:00:00.5"]

@@ -8,7 +8,8 @@ formatted here once, server-side, so the browser only renders text.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, TimelineBucket
@@ -48,26 +49,20 @@ class ScenarioView:
 
 @dataclasses.dataclass
 class TimelinePoint:
-    """One bucket of the results-over-time bars; heights are CSS percentages, computed here so
-    the browser only sets styles (the bars are plain elements, not a charting library)."""
+    """One bucket of the results-over-time chart: its start (HH:MM:SS) and completions by status."""
 
     t: str
     passed: int
     failed: int
     errors: int
-    height: str = "0%"  # the bar, of the tallest bar
-    h_passed: str = "0%"  # each segment, of its bar
-    h_failed: str = "0%"
-    h_errors: str = "0%"
-    title: str = ""
 
 
 @dataclasses.dataclass
 class LatencyPoint:
+    """One bar of the latency histogram: its lower bound, formatted, and how many instances."""
+
     label: str
     count: int
-    height: str = "0%"
-    title: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,42 +176,24 @@ def scenario_view(s: ScenarioStats) -> ScenarioView:
     )
 
 
-def timeline_points(buckets: Iterable[TimelineBucket]) -> list[TimelinePoint]:
-    """Bucket starts shown as wall-clock HH:MM:SS (the ISO string's time part)."""
-    buckets = list(buckets)
-    top = max((b.passed + b.failed + b.errors for b in buckets), default=0)
-    points = []
-    for b in buckets:
-        total = b.passed + b.failed + b.errors
-        t = _clock(b.start)
-        points.append(TimelinePoint(
-            t, b.passed, b.failed, b.errors,
-            height=_pct(total, top),
-            h_passed=_pct(b.passed, total),
-            h_failed=_pct(b.failed, total),
-            h_errors=_pct(b.errors, total),
-            title=f"{t} · {b.passed} passed, {b.failed} failed, {b.errors} errors",
-        ))
-    return points
+def timeline_points(buckets: Sequence[TimelineBucket]) -> list[TimelinePoint]:
+    """Bucket starts as wall-clock HH:MM:SS, with tenths when buckets are shorter than a
+    second (a run of a few seconds would otherwise repeat every label)."""
+    starts = [datetime.fromisoformat(b.start) for b in buckets]
+    tenths = len(starts) > 1 and (starts[1] - starts[0]).total_seconds() < 1
+    return [
+        TimelinePoint(_clock(start, tenths), b.passed, b.failed, b.errors)
+        for start, b in zip(starts, buckets, strict=True)
+    ]
 
 
 def latency_points(buckets: Iterable[LatencyBucket]) -> list[LatencyPoint]:
     """Each bar is labelled by its lower bound (a histogram's usual axis), e.g. "150 ms"."""
-    buckets = list(buckets)
-    top = max((b.count for b in buckets), default=0)
-    return [
-        LatencyPoint(label := fmt_ms(b.low_ms), b.count, height=_pct(b.count, top), title=f"≥ {label}: {b.count}")
-        for b in buckets
-    ]
+    return [LatencyPoint(fmt_ms(b.low_ms), b.count) for b in buckets]
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole > 0 else "0%"
-
-
-def _clock(iso: str) -> str:
-    time_part = iso.partition("T")[2] or iso
-    return time_part[:8]
+def _clock(t: datetime, tenths: bool) -> str:
+    return f"{t:%H:%M:%S}.{t.microsecond // 100_000}" if tenths else f"{t:%H:%M:%S}"
 
 
 @dataclasses.dataclass

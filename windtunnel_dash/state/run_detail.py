@@ -8,8 +8,9 @@ the task dies with the tab (REFLEX_NOTES §1).
 
 `follow` applies each hub batch in ONE `async with self:` block (one delta).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
-per-scenario counts) refresh at most once a second in a background task and
-ride along with the next batch, so deltas stay at the hub's ≤ 10/s.
+per-scenario counts) refresh at most once a second in a background task and go
+out between batches, or with one when batches come back to back, so deltas stay
+at the hub's ≤ 10/s.
 """
 
 from __future__ import annotations
@@ -45,11 +46,18 @@ from windtunnel_dash.state.detail_views import (
     view_links,
 )
 
-REFRESH_EVERY_S = 1.0  # charts and header: slow-changing, cheap to be a second late
+REFRESH_EVERY_S = 1.0  # header and one chart: slow-changing, cheap to be a second late
+# A live refresh reads one chart, in turn: a recharts re-render holds the page's main thread for
+# tens of ms (a row arriving meanwhile waits), so one chart at a time; each chart is at most two
+# refreshes old, and a refresh makes one aggregate scan of the run instead of two.
+CHARTS = ("timeline", "latency")
 # The aggregate reads scan the whole run and compete with ingest for the catalog and the GIL:
 # space them so they take at most ~1/REFRESH_SPACING of the time (a big live run refreshes less often).
 REFRESH_SPACING = 10
 HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become stalled)
+# A batch that came sooner than this many hub intervals after the last is "back to back": the
+# stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
+QUIET_INTERVALS = 1.5
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -59,19 +67,19 @@ class _Refresh:
     """Slow aggregates read in a thread; applied with the next delta."""
 
     run: RunRow | None
-    timeline: list[TimelinePoint]
-    latency: list[LatencyPoint]
+    timeline: list[TimelinePoint] | None  # None: not read this time
+    latency: list[LatencyPoint] | None
     q_counts: Stats | None
     took_s: float = 0.0
 
 
-def _read_refresh(run_id: str, q: str) -> _Refresh:
+def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Refresh:
     cat = get_engine().catalog
     t0 = time.perf_counter()
     refresh = _Refresh(
         run=cat.get_run(run_id),
-        timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)),
-        latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)),
+        timeline=timeline_points(cat.timeline(run_id, buckets=TIMELINE_BUCKETS)) if "timeline" in charts else None,
+        latency=latency_points(cat.latency_histogram(run_id, buckets=LATENCY_BUCKETS)) if "latency" in charts else None,
         q_counts=cat.status_counts(run_id, q) if q else None,
     )
     refresh.took_s = time.perf_counter() - t0
@@ -237,14 +245,25 @@ class RunDetailState(rx.State):
         return page
 
     async def _stream(self, run_id: str, view: View, head: int) -> None:
+        """Apply hub batches as they come; slow aggregates are read in a thread meanwhile.
+
+        A read refresh usually goes out in a delta of its own right after the batch's, so the
+        page puts the rows in the DOM before it re-renders the charts (tens of ms of main
+        thread) instead of after. Only when batches come back to back (the hub's cap) does it
+        ride along with one, so that cap on deltas per second holds.
+        """
         hub = get_engine().hub
+        loop = asyncio.get_running_loop()
         pending: asyncio.Task[_Refresh] | None = None
         last_refresh = time.monotonic()
         every = REFRESH_EVERY_S
+        turn = 0
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
+                    waited_from = loop.time()
                     batch = await sub.next_batch(timeout=0.3 if pending else HEARTBEAT_S)
+                    back_to_back = loop.time() - waited_from < QUIET_INTERVALS * hub.min_interval
                     refresh = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
@@ -252,15 +271,18 @@ class RunDetailState(rx.State):
                     if batch is not None and batch.reset:
                         await self._repaint(run_id, view)  # files were rewritten: start over
                     elif batch is not None:
-                        await self._apply_batch(run_id, view, batch, refresh)
-                    elif refresh is not None:
+                        along = refresh if back_to_back else None
+                        await self._apply_batch(run_id, view, batch, along)
+                        refresh = None if along else refresh
+                    if refresh is not None:
                         async with self:
                             await self._apply_refresh(refresh)
                     stale = time.monotonic() - last_refresh
                     due = (batch is not None and stale >= every) or stale >= HEARTBEAT_S
                     if pending is None and due:
                         last_refresh = time.monotonic()
-                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q))
+                        chart, turn = CHARTS[turn % len(CHARTS)], turn + 1
+                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q, (chart,)))
         finally:
             if pending is not None:
                 pending.cancel()
@@ -329,7 +351,8 @@ class RunDetailState(rx.State):
         if refresh.run is not None:
             self._apply_header(refresh.run)
             assign_changed(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
-        assign_changed(charts, timeline=refresh.timeline, latency=refresh.latency)
+        read = {"timeline": refresh.timeline, "latency": refresh.latency}
+        assign_changed(charts, **{name: points for name, points in read.items() if points is not None})
         if refresh.q_counts is not None:
             self._apply_counts(refresh.q_counts)
 
@@ -337,8 +360,9 @@ class RunDetailState(rx.State):
 class RunChartsState(RunDetailState):
     """The slow-moving parts (charts, per-scenario table), refreshed at most once a second.
 
-    A substate of its own so the components that draw them (~300 plain elements)
-    re-render only when these change, not with every live batch of the parent.
+    A substate of its own so the components that draw them (two recharts charts,
+    the costliest render on the page) re-render only when these change, not with
+    every live batch of the parent.
     """
 
     scenarios: list[ScenarioView] = []
