@@ -53,7 +53,7 @@ def _clipped(text: rx.Var[str], title: rx.Var[str]) -> rx.Component:
 
 
 def _duration(row: RunListRow) -> rx.Component:
-    return rx.cond(row.active & (row.started_iso != ""), ticking_duration(row.started_iso), row.duration)
+    return rx.cond(row.active & (row.started_ms > 0), ticking_duration(row.started_ms), row.duration)
 
 
 def _instances(cells: LiveCells) -> rx.Component:
@@ -86,7 +86,7 @@ def _row(row: RunListRow) -> rx.Component:
         _cell(_clipped(row.run_id, row.run_id), cls="wt-mono wt-run-id"),
         _cell(_clipped(row.sut, row.sut)),
         _cell(_clipped(row.scenarios, row.scenarios_title), cls="wt-dim"),
-        _cell(rx.cond(row.started_iso != "", relative_time(row.started_iso), "—"), cls="wt-dim wt-started"),
+        _cell(rx.cond(row.started_ms > 0, relative_time(row.started_ms), "—"), cls="wt-dim wt-started"),
         _cell(_duration(row), cls="wt-num"),
         _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
         _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
