@@ -44,7 +44,7 @@ def test_settled_row_is_preformatted_and_links_to_an_encoded_detail_url() -> Non
     assert row.href == "/runs/run%20a%2Fb%231"
     assert row.sut == "<b>shop</b>"  # text; the page renders it as text, never as HTML
     assert (row.scenarios, row.scenarios_title) == ("login, checkout +2", "login, checkout, search, pay")
-    assert row.started_iso == "2026-11-26T15:16:13.123Z"
+    assert row.started_ms == 1_795_706_173_123  # 2026-11-26T15:16:13.123Z
     assert not row.active and row.duration == "1m 07s"
     assert row.cells.instances == "40 / 50" and not row.cells.show_progress
     assert (row.cells.pass_rate, row.cells.pass_rate_tone) == ("95.0%", "good")

@@ -1,37 +1,36 @@
-"""The frame around every page: brand, breadcrumb slot and the connection indicator."""
+"""The frame around every page: brand, breadcrumb slot and the connection indicator.
+
+Plain elements laid out in assets/dash.css (`wt-app`, `wt-topbar-*`, `wt-brand`): every
+page mounts this on first paint, and Radix layout components (Box, Flex, Text) each parse
+their props in the browser for what a CSS class does.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.live import connection_indicator
 
 
 def app_shell(*content: rx.Component, crumbs: rx.Component | None = None) -> rx.Component:
     """A sticky top bar over a centred content column; `crumbs` sits beside the brand."""
-    return rx.box(
-        rx.box(
-            rx.hstack(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("wind", size=18, class_name="wt-brand-mark"),
-                        rx.text("windtunnel", weight="bold", size="3"),
-                        spacing="2",
-                        align="center",
-                    ),
-                    href="/",
-                    underline="none",
+    return rx.el.div(
+        rx.el.div(
+            rx.el.div(
+                ReactRouterLink.create(
+                    rx.icon("wind", size=18, class_name="wt-brand-mark"),
+                    "windtunnel",
+                    to="/",
                     class_name="wt-brand",
                 ),
                 crumbs if crumbs is not None else rx.fragment(),
-                rx.spacer(),
+                rx.el.div(class_name="wt-spacer"),
                 connection_indicator(),
-                align="center",
-                spacing="4",
                 class_name="wt-topbar-inner",
             ),
             class_name="wt-topbar",
         ),
-        rx.box(*content, class_name="wt-main"),
+        rx.el.div(*content, class_name="wt-main"),
         class_name="wt-app",
     )

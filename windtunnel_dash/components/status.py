@@ -6,20 +6,20 @@ render the same run the same way. Colours come from `assets/dash.css`
 
 These render plain elements, not Radix components: a table of 100 runs holds
 hundreds of them, and Radix's per-component prop parsing dominated its render
-time. Badges reuse Radix Themes' own badge classes, so they look the same.
+time. Badges reuse Radix Themes' own badge classes, so they look the same, and
+the settled states' icons are CSS masks keyed by `data-status` rather than SVG
+icon components (three to five DOM nodes and a component each, per row).
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-_ICON_SIZE = 12
 
-
-def pill(icon: rx.Component, label: str, color: str, **data: str) -> rx.Component:
+def pill(icon: rx.Component | None, label: str, color: str, **data: str) -> rx.Component:
     """A rounded soft badge with a leading icon; `data` become data-* attributes for tests and CSS."""
     return rx.el.span(
-        icon,
+        *([icon] if icon is not None else []),
         label,
         class_name="rt-reset rt-Badge rt-r-size-1 rt-variant-soft wt-pill",
         custom_attrs={"data-accent-color": color, "data-radius": "full"}
@@ -32,7 +32,8 @@ def spinner() -> rx.Component:
     return rx.el.span(class_name="wt-spinner", aria_hidden="true")
 
 
-def _badge(label: str, status: str, color: str, icon: rx.Component) -> rx.Component:
+def _badge(label: str, status: str, color: str, icon: rx.Component | None = None) -> rx.Component:
+    """Without `icon`, assets/dash.css draws the status's icon (`.wt-pill[data-status]::before`)."""
     return pill(icon, label, color, status=status)
 
 
@@ -42,10 +43,10 @@ def status_badge(status: rx.Var[str] | str) -> rx.Component:
         status,
         ("running", _badge("Running", "running", "blue", spinner())),
         ("failing", _badge("Failing", "failing", "orange", spinner())),
-        ("complete", _badge("Complete", "complete", "green", rx.icon("circle-check", size=_ICON_SIZE))),
-        ("stalled", _badge("Stalled", "stalled", "amber", rx.icon("circle-pause", size=_ICON_SIZE))),
-        ("error", _badge("Error", "error", "red", rx.icon("triangle-alert", size=_ICON_SIZE))),
-        _badge("Unknown", "unknown", "gray", rx.icon("circle-help", size=_ICON_SIZE)),
+        ("complete", _badge("Complete", "complete", "green")),
+        ("stalled", _badge("Stalled", "stalled", "amber")),
+        ("error", _badge("Error", "error", "red")),
+        _badge("Unknown", "unknown", "gray"),
     )
 
 

@@ -4,6 +4,10 @@ A CSS grid of real links rather than a <table>, so a whole row is one anchor
 (client-side navigation; middle-click opens a tab) and rows scroll sideways on
 narrow screens.
 All ticking happens in the browser under one pooled moment provider.
+
+Only the controls are Radix components; the layout around them is plain elements
+carrying Radix Themes' classes: the page must be usable within a second of a cold
+navigation, and each Radix component parses its props in the browser on mount.
 """
 
 from __future__ import annotations
@@ -48,12 +52,8 @@ def _cell(*children: rx.Component, cls: str = "", **props) -> rx.Component:
     return rx.el.div(*children, class_name=f"wt-td {cls}".strip(), role="cell", **props)
 
 
-def _clipped(text: rx.Var[str], title: rx.Var[str]) -> rx.Component:
-    return rx.el.span(text, class_name="wt-ellipsis", title=title)
-
-
 def _duration(row: RunListRow) -> rx.Component:
-    return rx.cond(row.active & (row.started_iso != ""), ticking_duration(row.started_iso), row.duration)
+    return rx.cond(row.active & (row.started_ms > 0), ticking_duration(row.started_ms), row.duration)
 
 
 def _instances(cells: LiveCells) -> rx.Component:
@@ -83,10 +83,10 @@ def live_pass_rate(run_id: rx.Var[str]) -> rx.Component:
 def _row(row: RunListRow) -> rx.Component:
     """One run as one client-side link; plain elements, since 100 rows render at once."""
     return ReactRouterLink.create(
-        _cell(_clipped(row.run_id, row.run_id), cls="wt-mono wt-run-id"),
-        _cell(_clipped(row.sut, row.sut)),
-        _cell(_clipped(row.scenarios, row.scenarios_title), cls="wt-dim"),
-        _cell(rx.cond(row.started_iso != "", relative_time(row.started_iso), "—"), cls="wt-dim"),
+        _cell(row.run_id, cls="wt-ellipsis wt-mono wt-run-id", title=row.run_id),
+        _cell(row.sut, cls="wt-ellipsis", title=row.sut),
+        _cell(row.scenarios, cls="wt-ellipsis wt-dim", title=row.scenarios_title),
+        _cell(rx.cond(row.started_ms > 0, relative_time(row.started_ms), "—"), cls="wt-dim wt-started"),
         _cell(_duration(row), cls="wt-num"),
         _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
         _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
@@ -177,26 +177,28 @@ def _content() -> rx.Component:
 
 
 def _toolbar() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.heading("Runs", size="6", weight="bold"),
-            rx.badge(RunListState.total_label, variant="surface", radius="full", size="2", id="runs-count"),
-            align="center",
-            spacing="3",
-        ),
-        rx.spacer(),
-        rx.box(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=14)),
-                placeholder="Search run ID or SUT",
-                default_value=RunListState.q,
-                on_change=RunListState.search.debounce(250),
-                key=RunListState.search_epoch,
-                size="2",
-                type="search",
-                id="runs-search",
-                class_name="wt-search",
+    return rx.el.div(
+        rx.el.div(
+            rx.el.h1("Runs", class_name="rt-Heading rt-r-size-6 rt-r-weight-bold"),
+            rx.el.span(
+                RunListState.total_label,
+                id="runs-count",
+                class_name="rt-reset rt-Badge rt-r-size-2 rt-variant-surface",
+                custom_attrs={"data-radius": "full"},
             ),
+            class_name="wt-title",
+        ),
+        rx.el.div(class_name="wt-spacer"),
+        rx.input(
+            rx.input.slot(rx.icon("search", size=14)),
+            placeholder="Search run ID or SUT",
+            default_value=RunListState.q,
+            on_change=RunListState.search.debounce(250),
+            key=RunListState.search_epoch,
+            size="2",
+            type="search",
+            id="runs-search",
+            class_name="wt-search",
         ),
         rx.tooltip(
             rx.icon_button(
@@ -210,9 +212,6 @@ def _toolbar() -> rx.Component:
             ),
             content="Refresh now",
         ),
-        align="center",
-        spacing="3",
-        wrap="wrap",
         class_name="wt-toolbar",
     )
 
@@ -220,16 +219,15 @@ def _toolbar() -> rx.Component:
 def _footer() -> rx.Component:
     return rx.cond(
         RunListState.loaded & (RunListState.total > 0),
-        rx.hstack(
-            rx.text(
+        rx.el.div(
+            rx.el.p(
                 "Showing ",
-                rx.text(RunListState.rows.length(), as_="span", class_name="wt-num"),
+                rx.el.span(RunListState.rows.length(), class_name="wt-num"),
                 " of ",
-                rx.text(RunListState.total_label, as_="span", class_name="wt-num"),
-                size="1",
-                color_scheme="gray",
+                rx.el.span(RunListState.total_label, class_name="wt-num"),
+                class_name="rt-Text rt-r-size-1 wt-dim",
             ),
-            rx.spacer(),
+            rx.el.div(class_name="wt-spacer"),
             rx.cond(
                 RunListState.has_more,
                 rx.button(
@@ -240,11 +238,11 @@ def _footer() -> rx.Component:
                     id="runs-more",
                 ),
             ),
-            align="center",
             class_name="wt-footer",
         ),
     )
 
 
 def run_list_page() -> rx.Component:
-    return app_shell(_toolbar(), rx.card(_content(), _footer(), class_name="wt-card"))
+    card = "rt-reset rt-BaseCard rt-Card rt-r-size-1 rt-variant-surface wt-card"  # Radix Card's look, no component
+    return app_shell(_toolbar(), rx.el.div(_content(), _footer(), class_name=card))

@@ -18,10 +18,10 @@ import reflex as rx
 
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.components.format import (
+    epoch_ms,
     format_count,
     format_duration,
     format_pass_rate,
-    iso_utc,
     parse_utc,
     pass_rate_tone,
 )
@@ -64,9 +64,9 @@ class RunListRow:
     sut: str
     scenarios: str
     scenarios_title: str
-    started_iso: str  # '' when the manifest gives no readable start time
+    started_ms: int  # epoch ms; 0 when the manifest gives no readable start time
     active: bool  # running or failing: the duration ticks in the browser
-    duration: str  # settled runs only; active ones tick from started_iso
+    duration: str  # settled runs only; active ones tick from started_ms
     cells: LiveCells
     status: str
     status_title: str
@@ -136,7 +136,7 @@ def to_list_row(run: RunRow) -> RunListRow:
         sut=run.sut_name or "—",
         scenarios=shown or "—",
         scenarios_title=", ".join(scenarios),
-        started_iso=iso_utc(parse_utc(run.started_at)),
+        started_ms=epoch_ms(parse_utc(run.started_at)),
         active=active,
         duration=format_duration(run.duration_ms),
         cells=_BLANK if active else live_cells(run),
