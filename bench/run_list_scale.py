@@ -33,17 +33,43 @@ from windtunnel_dash.artifacts.writer import RunWriter
 
 ROWS = ".wt-row"
 RUNNING = 10
-# True (and stamps performance.now()) once `n` rows show their data: the last one's Started cell is
-# filled in by the browser-side moment, which renders after the row itself. Polled in animation
-# frames, so the stamp is the frame that paints them.
-ROWS_SHOWN = """n => {
-  const rows = document.querySelectorAll('.wt-row');
-  if (rows.length < n || !rows[n - 1].querySelector('.wt-started')?.textContent.trim()) return false;
-  window.__rowsShownAt = performance.now();
-  return true;
-}"""
-# Stamps the click that starts a client-side navigation (capture phase: before React handles it).
-CLICK_STAMP = "() => document.addEventListener('click', e => { window.__clickAt = e.timeStamp; }, true)"
+# Installed before the app's scripts (and kept across client-side navigations): on each DOM change,
+# checks whether `window.__wantRows` rows show their data (the last one's Started cell is filled in by
+# the browser-side moment) and stamps performance.now() in the next animation frame, the one that
+# paints them. An observer rather than Playwright's polling in every animation frame: that loop
+# costs ~100 ms of CPU a second here, which a user's page does not pay, and it slowed what it timed.
+# Clicks are stamped too (capture phase: before React handles them).
+SHOWN_PROBE = """(() => {
+  window.__wantRows = 100; window.__rowsShownAt = null;
+  let pending = false;
+  const check = () => {
+    if (pending || window.__rowsShownAt !== null) return;
+    const n = window.__wantRows, rows = document.querySelectorAll('.wt-row');
+    if (rows.length < n || !rows[n - 1].querySelector('.wt-started')?.textContent.trim()) return;
+    pending = true;
+    requestAnimationFrame(() => { window.__rowsShownAt = performance.now(); pending = false; });
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, characterData: true});
+  document.addEventListener('click', e => { window.__clickAt = e.timeStamp; }, true);
+})()"""
+
+
+def new_page(browser):
+    """A page in a fresh context (empty cache, new Reflex token) with the probe installed."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(SHOWN_PROBE)
+    return context, context.new_page()
+
+
+def expect_rows(page, n: int) -> None:
+    """Arm the probe for `n` rows; call before the action that brings them."""
+    page.evaluate(f"() => {{ window.__wantRows = {n}; window.__rowsShownAt = null; }}")
+
+
+def rows_shown(page) -> float:
+    """Wait for the armed rows to show; returns the performance.now() (ms) of the frame painting them."""
+    page.wait_for_function("() => window.__rowsShownAt !== null", polling=100, timeout=60_000)
+    return page.evaluate("window.__rowsShownAt")
 
 
 def make_runs(runs_dir: Path, count: int, rng: random.Random) -> list[RunWriter]:
@@ -72,51 +98,42 @@ def wait_catalog(app: AppServer, count: int, timeout_s: float = 600.0) -> float:
     raise TimeoutError(f"catalog did not reach {count} runs in {timeout_s} s")
 
 
-def rows_shown(page, n: int) -> float:
-    """Wait until `n` rows show their data; returns that frame's performance.now() (ms)."""
-    page.wait_for_function(ROWS_SHOWN, arg=n, polling="raf", timeout=60_000)
-    return page.evaluate("window.__rowsShownAt")
-
-
 def cold_loads(browser, app: AppServer, samples: int) -> None:
     times = []
     for _ in range(samples):
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
+        context, page = new_page(browser)
         page.goto(app.url("/"), wait_until="commit")
-        times.append(rows_shown(page, 100))  # performance.now() counts from the navigation's start
+        times.append(rows_shown(page))  # performance.now() counts from the navigation's start
         context.close()
     print(summary("cold load: navigation start → 100 rows shown (fresh context, no cache)", times))
 
 
 def client_navigations(browser, app: AppServer, samples: int) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
+    context, page = new_page(browser)
     page.goto(app.url("/"))
-    rows_shown(page, 100)
-    page.evaluate(CLICK_STAMP)
+    rows_shown(page)
     times = []
     for k in range(samples):
         page.locator(ROWS).nth(k).click()
         page.wait_for_url("**/runs/**")
         page.wait_for_function(f"() => document.querySelectorAll('{ROWS}').length === 0")
+        expect_rows(page, 100)
         page.locator(".wt-brand").first.click()
-        times.append(rows_shown(page, 100) - page.evaluate("window.__clickAt"))
+        times.append(rows_shown(page) - page.evaluate("window.__clickAt"))
     print(summary("client-side navigation: click on detail page → list with 100 rows shown", times))
 
+    expect_rows(page, 200)
     page.locator("#runs-more").click()
-    shown = rows_shown(page, 200) - page.evaluate("window.__clickAt")
-    print(f"show more: click → 200 rows shown: {shown:.1f}ms")
+    print(f"show more: click → 200 rows shown: {rows_shown(page) - page.evaluate('window.__clickAt'):.1f}ms")
     context.close()
 
 
 def live_deltas(browser, app: AppServer, writers: list[RunWriter], rate: int, seconds: float) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
+    context, page = new_page(browser)
     frames: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
     page.goto(app.url("/"))
-    rows_shown(page, 100)
+    rows_shown(page)
     page.wait_for_timeout(1000)
 
     stop = threading.Event()

@@ -99,14 +99,15 @@ def _row(row: RunListRow) -> rx.Component:
 
 
 def _skeleton_rows() -> rx.Component:
-    return rx.fragment(
+    return rx.el.div(
         *(
             rx.el.div(
                 *(_cell(rx.el.div(class_name="wt-skeleton-line")) for _ in _COLUMNS),
                 class_name="wt-tr wt-skeleton-row",
             )
             for _ in range(_SKELETON_ROWS)
-        )
+        ),
+        class_name="wt-skeleton",
     )
 
 
