@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from windtunnel_dash.catalog.rows import RunRow, Stats
 from windtunnel_dash.components.format import format_duration, pass_rate_tone
+from windtunnel_dash.components.live import relative_time, ticking_duration
 from windtunnel_dash.state.run_list import MAX_LIMIT, PAGE_SIZE, ListQuery, live_cells, to_list_row
 
 
@@ -48,6 +50,18 @@ def test_settled_row_is_preformatted_and_links_to_an_encoded_detail_url() -> Non
     assert not row.active and row.duration == "1m 07s"
     assert row.cells.instances == "40 / 50" and not row.cells.show_progress
     assert (row.cells.pass_rate, row.cells.pass_rate_tone) == ("95.0%", "good")
+
+
+def test_unreadable_start_time_is_zero_so_the_page_shows_a_dash() -> None:
+    assert to_list_row(replace(_run(), started_at="not a time")).started_ms == 0
+    assert to_list_row(replace(_run(), started_at=None)).started_ms == 0
+
+
+def test_moments_ship_with_the_page_rather_than_client_only() -> None:
+    """rx.moment imports react-moment per instance after mounting and renders twice: 100 rows, 100 imports."""
+    for moment in (relative_time(1_795_706_173_123), ticking_duration(1_795_706_173_123)):
+        assert moment._get_all_dynamic_imports() == set()
+        assert any(var.tag == "Moment" for var in moment._get_all_imports()["react-moment@2.0.2"])
 
 
 def test_active_row_leaves_its_changing_cells_to_the_live_substate() -> None:
