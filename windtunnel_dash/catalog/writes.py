@@ -116,11 +116,12 @@ def key_of(run_id: Any) -> Any:
 
 def run_key(engine: Engine, run_id: str) -> int:
     """The run's key, made on first use; workers racing to make it agree on one (the run id is unique)."""
+    find = select(key_of(run_id))
     with engine.begin() as conn:
-        key = conn.execute(select(RUN_KEYS.c.run_key).where(RUN_KEYS.c.run_id == run_id)).scalar()
+        key = conn.execute(find).scalar()
         if key is None:
             insert_rows(conn, RUN_KEYS, ("run_id",), [(run_id,)])
-            key = conn.execute(select(RUN_KEYS.c.run_key).where(RUN_KEYS.c.run_id == run_id)).scalar_one()
+            key = conn.execute(find).scalar_one()
     return key
 
 
