@@ -100,6 +100,9 @@ def firehose(page, frames: list[tuple[float, int]], writer, rng: random.Random, 
             time.sleep(max(0.0, next_at - time.monotonic()))
         done.set()
 
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    busy_before = main_thread_busy_s(cdp)
     t_start = time.time() * 1000
     thread = threading.Thread(target=write)
     thread.start()
@@ -107,6 +110,7 @@ def firehose(page, frames: list[tuple[float, int]], writer, rng: random.Random, 
         page.wait_for_timeout(100)  # pump Playwright's events (websocket frames) while writing
     thread.join()
     t_stop = time.time() * 1000
+    busy = main_thread_busy_s(cdp) - busy_before
     final = written[-1][1]
     page.wait_for_function(
         f"() => document.querySelector('[data-testid=filter-all-count]')?.textContent === '{final}'", timeout=60_000
@@ -114,24 +118,40 @@ def firehose(page, frames: list[tuple[float, int]], writer, rng: random.Random, 
     achieved = (final - base_total) / ((t_stop - t_start) / 1000)
     print(f"wrote {final - base_total:,} lines in {(t_stop - t_start) / 1000:.1f} s ({achieved:,.0f}/s)")
 
-    counts = page.evaluate("window.__counts")
     times = [t for t, _ in written]
     totals = [c for _, c in written]
-    trails = []
-    for shown_at, shown in counts:
-        if shown <= base_total or shown_at < t_start:
-            continue
-        i = bisect.bisect_left(totals, shown)  # first write that brought the file to this count
-        if i < len(totals):
-            trails.append(shown_at - times[i])
-    print(summary(f"All count on screen trails the file, {rate:,}/s", trails))
+
+    def trail(stamps: list[list[float]]) -> dict[int, float]:
+        """count → ms from the write that brought the file to it until the stamp that shows it."""
+        out = {}
+        for at, shown in stamps:
+            if shown <= base_total or at < t_start or shown in out:
+                continue
+            i = bisect.bisect_left(totals, shown)  # first write that brought the file to this count
+            if i < len(totals):
+                out[shown] = at - times[i]
+        return out
+
+    on_screen = trail(page.evaluate("window.__counts"))
+    in_frame = trail(page.evaluate("window.__countFrames"))
+    print(summary(f"All count on screen trails the file, {rate:,}/s", list(on_screen.values())))
+    print(summary("  of which the write → the frame carrying that count arrives in the page", list(in_frame.values())))
+    print(summary("  of which that frame → the count on screen (browser)",
+                  [on_screen[c] - in_frame[c] for c in on_screen if c in in_frame]))
 
     window = [(t, size) for t, size in frames if t_start <= t <= t_stop]
     span_s = (t_stop - t_start) / 1000
     print(f"state deltas to the page while writing: {len(window) / span_s:.1f} frames/s over {span_s:.1f} s, "
           f"{sum(s for _, s in window) / span_s / 1024:.1f} KiB/s, "
           f"mean frame {sum(s for _, s in window) / max(1, len(window)) / 1024:.1f} KiB")
+    print(f"the page's main thread was busy {100 * busy / span_s:.0f}% of the time while writing "
+          f"({1000 * busy / max(1, len(window)):.0f} ms per frame received)")
     return final
+
+
+def main_thread_busy_s(cdp) -> float:
+    """Seconds the page's main thread has spent running tasks (script, style, layout, paint) so far."""
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
 
 
 def main() -> None:

@@ -55,10 +55,10 @@ DOM_PROBE = """
 
 
 # Init script (before the app's code): stamps (epoch ms) the first websocket frame naming each
-# instance and each chart update, and collects long tasks, so the DOM latency splits into server side and browser side.
+# instance, each chart update and each All count sent, and collects long tasks, so the DOM latency splits into server side and browser side.
 WS_PROBE = """
 (() => {
-  window.__frameSeen = {}; window.__longTasks = []; window.__chartFrames = [];
+  window.__frameSeen = {}; window.__longTasks = []; window.__chartFrames = []; window.__countFrames = [];
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new Native(...args);
@@ -66,6 +66,8 @@ WS_PROBE = """
       if (typeof ev.data !== 'string') return;
       const now = Date.now();
       if (/"(timeline|latency)_rx_state_"/.test(ev.data)) window.__chartFrames.push(now);
+      const count = /"all_count_rx_state_":(\d+)/.exec(ev.data);
+      if (count) window.__countFrames.push([now, +count[1]]);
       for (const m of ev.data.matchAll(/inst_\\d{7}/g)) if (!(m[0] in window.__frameSeen)) window.__frameSeen[m[0]] = now;
     });
     return ws;
