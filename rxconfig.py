@@ -6,8 +6,12 @@ config = rx.Config(
     app_name="windtunnel_dash",
     telemetry_enabled=False,
     # Radix explicitly (implicit enablement is deprecated); appearance "inherit" plus
-    # default_color_mode "system" make dark mode follow the operating system.
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="inherit", accent_color="blue"))],
+    # default_color_mode "system" make dark mode follow the operating system. Solid panels:
+    # translucent ones put a 64 px backdrop blur behind every card, redrawn in each frame
+    # while a run streams (without a GPU that blur was most of the compositor's work).
+    plugins=[rx.plugins.RadixThemesPlugin(
+        theme=rx.theme(appearance="inherit", accent_color="blue", panel_background="solid"),
+    )],
     default_color_mode="system",
     disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,
