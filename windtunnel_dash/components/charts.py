@@ -7,7 +7,7 @@ re-renders waits for it (bench/detail_live.py):
     value moved, so the DOM is rebuilt: about twice the main-thread time);
   * animations are off everywhere (the data changes on each refresh; a replayed
     animation would flicker and cost frames);
-  * fixed tick intervals (recharts' automatic ones measure every label in the DOM);
+  * fixed tick intervals and unwrapped tick labels (recharts would measure every label in the DOM);
   * the charts read only RunChartsState, so they re-render with a chart refresh,
     never with a live batch of rows.
 """
@@ -23,7 +23,9 @@ from windtunnel_dash.state.run_detail import RunChartsState as C
 
 # The status palette of the grid's pills and the filter tabs (assets/dash.css), bottom to top.
 _SERIES = (("passed", "Passed", "green"), ("failed", "Failed", "red"), ("errors", "Errors", "orange"))
-_TICK = {"fontSize": 11, "fill": "var(--gray-10)"}
+# width 0: recharts' tick Text otherwise measures every word of every label in the DOM (forced
+# layout, each render) to wrap labels that never need wrapping.
+_TICK = {"fontSize": 11, "fill": "var(--gray-10)", "width": 0}
 _AXIS_LABEL = {"fill": "var(--gray-10)", "fontSize": 11}
 _HEIGHT = 220
 
@@ -50,6 +52,7 @@ def _axes(x_key: str, x_label: str, y_label: str, every: int) -> tuple[rx.Compon
         ),
         rx.recharts.y_axis(
             allow_decimals=False,
+            interval=0,
             width=52,
             tick=_TICK,
             stroke="var(--gray-a7)",
