@@ -40,10 +40,10 @@ def test_rows_arrive_live_and_filter_counts_sum_to_all(app: AppServer, page: Pag
     statuses = ["passed", "failed", "error", "passed", "failed", "passed"]
     for n, status in enumerate(statuses, start=4):
         run.write_instance(instance(n, status, duration_ms=100.0 * n))
-        # each line shows up on its own, newest at the top of page 1, without a reload
-        expect(page.locator("[data-testid=instance-grid] tbody tr").first).to_have_attribute(
-            "data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT
-        )
+        # each line shows up on its own, newest at the top of page 1, without a reload, highlighted
+        top = page.locator("[data-testid=instance-grid] tbody tr").first
+        expect(top).to_have_attribute("data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT)
+        expect(top).to_have_class(re.compile(r"\bwd-row-new\b"))
     expect(page.get_by_test_id("filter-all-count")).to_have_text("9", timeout=LIVE_TIMEOUT)
     assert (_count(page, "passed"), _count(page, "failed"), _count(page, "errors")) == (6, 2, 1)
     assert _counts_add_up(page)
@@ -59,6 +59,30 @@ def test_rows_arrive_live_and_filter_counts_sum_to_all(app: AppServer, page: Pag
     page.screenshot(path=ARTIFACTS / "run_detail_live.png", full_page=True, animations="disabled")
     run.finalize()
     expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=LIVE_TIMEOUT)
+
+
+def test_a_fast_stream_ends_with_its_newest_rows_on_top(app: AppServer, page: Page) -> None:
+    """At the hub's cap rows go out less often than counts; when writing stops, the held rows still show."""
+    run = open_run(app.runs_dir)
+    run.write_instance(instance(1))
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("1", timeout=LIVE_TIMEOUT)
+    n = 1
+    for _ in range(40):  # ~2 s of back-to-back batches
+        run.write_batch(instances=[instance(k, "failed" if k % 9 == 0 else "passed") for k in range(n + 1, n + 51)])
+        n += 50
+        time.sleep(0.05)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text(str(n), timeout=LIVE_TIMEOUT)
+    rows = page.locator("[data-testid=instance-grid] tbody tr")
+    expect(rows.first).to_have_attribute("data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT)
+    expect(rows).to_have_count(50)
+    assert [rows.nth(i).get_attribute("data-seq") for i in range(50)] == [str(n - i) for i in range(50)]
+    expect(rows.first).not_to_have_class(re.compile(r"\bwd-row-new\b"))  # a whole page at once: no flash
+    newest_failure = max(k for k in range(1, n + 1) if k % 9 == 0)
+    expect(page.get_by_test_id("latest-failures").locator("[data-instance]").first).to_have_attribute(
+        "data-instance", f"inst_{newest_failure:05d}"
+    )
+    assert _counts_add_up(page)
 
 
 def test_charts_draw_the_runs_results_and_latencies(app: AppServer, page: Page) -> None:

@@ -1,10 +1,12 @@
 """The run detail page's pure pieces: URL scheme, live merge, filtering, formatting."""
 
-from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, TimelineBucket
+from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, Stats, TimelineBucket
 from windtunnel_dash.state.detail_views import (
     LatencyPoint,
     TimelinePoint,
     View,
+    count_fields,
+    few_enough_to_flash,
     fmt_ms,
     instance_view,
     latency_points,
@@ -111,3 +113,21 @@ def test_sub_second_buckets_are_labelled_with_tenths():
     starts = ["2026-11-26T12:00:00Z", "2026-11-26T12:00:00.250000Z", "2026-11-26T12:00:00.500000Z"]
     points = timeline_points([TimelineBucket(t, 1, 0, 0) for t in starts])
     assert [p.t for p in points] == ["12:00:00.0", "12:00:00.2", "12:00:00.5"]
+
+
+def test_count_fields_add_up_and_page_the_filtered_set():
+    s = Stats(total=120, passed=100, failed=15, errors=5, pass_rate=100 / 120, planned=240, p50_ms=12.0)
+    shown = count_fields(s, View(), "r1", 240)
+    assert shown["all_count"] == shown["passed"] + shown["failed"] + shown["errors"] == 120
+    assert (shown["page_count"], shown["href_last"]) == (3, "/runs/r1?page=3")
+    assert (shown["progress_pct"], shown["p50"], shown["p95"]) == (50, "12 ms", "—")
+    failed = count_fields(s, View(status="failed", page=2), "r1", 0)
+    assert (failed["page_count"], failed["href_last"], failed["progress_pct"]) == (1, "/runs/r1?status=failed", 0)
+    assert count_fields(Stats(), View(), "r1", 10)["page_count"] == 1  # an empty run still has its page 1
+
+
+def test_only_a_few_new_rows_flash():
+    assert few_enough_to_flash(1, 50) and few_enough_to_flash(10, 50)
+    assert not few_enough_to_flash(11, 50) and not few_enough_to_flash(500, 50)
+    assert few_enough_to_flash(2, 10) and not few_enough_to_flash(3, 10)
+    assert few_enough_to_flash(1, 3)  # a short list still flashes a single newcomer

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
-from windtunnel_dash.state.run_detail import RunDetailState as S
+from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
 def _failure(r: InstanceView) -> rx.Component:
-    """Plain elements inside the link, as in the grid: this list re-renders with every live batch."""
-    return rx.link(
+    """Plain elements and a bare router link, as in the grid: this list re-renders with every live batch."""
+    return ReactRouterLink.create(
         rx.el.div(
             rx.el.span(r.instance_id, class_name="wd-mono wd-failure-id"),
             status_pill(r.status),
@@ -19,9 +20,8 @@ def _failure(r: InstanceView) -> rx.Component:
         ),
         rx.el.div(r.scenario_id, " · ", r.duration, class_name="wd-failure-meta"),
         rx.cond(r.error != "", rx.el.div(r.error, class_name="wd-failure-error")),
-        href=r.href,
+        to=r.href,
         key=r.seq,
-        underline="none",
         class_name=rx.cond(r.fresh, "wd-failure wd-row-new", "wd-failure"),
         custom_attrs={"data-instance": r.instance_id},
     )
@@ -36,8 +36,8 @@ def failures_panel() -> rx.Component:
             spacing="2",
         ),
         rx.cond(
-            S.failures.length() > 0,
-            rx.vstack(rx.foreach(S.failures, _failure), spacing="2", width="100%"),
+            L.failures.length() > 0,
+            rx.vstack(rx.foreach(L.failures, _failure), spacing="2", width="100%"),
             rx.text("No failures so far.", size="2", color_scheme="gray", class_name="wd-empty-small"),
         ),
         class_name="wd-panel wd-failures",

@@ -7,6 +7,7 @@ import reflex as rx
 from windtunnel_dash.components.live import relative_time
 from windtunnel_dash.components.status import meter_bar, status_badge
 from windtunnel_dash.state.run_detail import RunDetailState as S
+from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
 def _meta(label: str, value: rx.Component) -> rx.Component:
@@ -48,13 +49,13 @@ def run_header() -> rx.Component:
                     rx.text("Progress", class_name="wd-meta-label"),
                     rx.spacer(),
                     rx.text(
-                        S.all_count.to_string(), " / ", S.planned.to_string(), " planned · ",
-                        S.progress_pct.to_string(), "%",
+                        L.all_count.to_string(), " / ", S.planned.to_string(), " planned · ",
+                        L.progress_pct.to_string(), "%",
                         class_name="wd-progress-text",
                     ),
                     width="100%",
                 ),
-                meter_bar(S.progress_pct),
+                meter_bar(L.progress_pct),
                 width="100%",
                 spacing="1",
                 class_name="wd-progress",

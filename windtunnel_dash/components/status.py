@@ -51,15 +51,15 @@ def status_badge(status: rx.Var[str] | str) -> rx.Component:
 
 
 def meter_bar(percent: rx.Var[float] | float, tone: rx.Var[str] | str = "accent") -> rx.Component:
-    """A thin horizontal bar, `percent` (0–100) filled; width changes animate in CSS.
+    """A thin horizontal bar, `percent` (0–100) filled; changes animate in CSS (a scale transition).
 
-    The width is an inline style (custom_attrs), not a Reflex style: those become one
+    The scale is an inline style (custom_attrs), not a Reflex style: those become one
     generated CSS class per distinct value, and live progress has hundreds of values.
     """
     return rx.el.div(
         # Var.create keeps the state var's data: a plain dict in custom_attrs loses it, and a
         # state-bound bar then renders outside its state context (ReferenceError in the browser).
-        rx.el.div(class_name="wt-bar-fill", custom_attrs={"style": rx.Var.create({"width": f"{percent}%"})}),
+        rx.el.div(class_name="wt-bar-fill", custom_attrs={"style": rx.Var.create({"transform": f"scaleX({percent}%)"})}),
         class_name="wt-bar",
         custom_attrs={"data-tone": tone},
     )

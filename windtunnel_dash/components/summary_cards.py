@@ -9,6 +9,7 @@ from windtunnel_dash.components.status import meter_bar
 from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
+from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
 def _card(label: str, value: rx.Component, foot: rx.Component, testid: str) -> rx.Component:
@@ -33,8 +34,8 @@ def summary_cards() -> rx.Component:
     return rx.grid(
         _card(
             "Pass rate",
-            rx.box(_big(S.rate_text), custom_attrs={"data-tone": S.rate_tone}, class_name="wd-toned"),
-            meter_bar(S.pass_rate, S.rate_tone),
+            rx.box(_big(L.rate_text), custom_attrs={"data-tone": L.rate_tone}, class_name="wd-toned"),
+            meter_bar(L.pass_rate, L.rate_tone),
             "card-pass-rate",
         ),
         _card(
@@ -45,10 +46,10 @@ def summary_cards() -> rx.Component:
         ),
         _card(
             "Instances",
-            _big(S.all_count.to_string()),
+            _big(L.all_count.to_string()),
             rx.hstack(
-                rx.text(S.passed.to_string(), " passed", class_name="wd-c-pass"),
-                rx.text(S.failed.to_string(), " failed", class_name="wd-c-fail"),
+                rx.text(L.passed.to_string(), " passed", class_name="wd-c-pass"),
+                rx.text(L.failed.to_string(), " failed", class_name="wd-c-fail"),
                 spacing="3",
                 class_name="wd-card-foot",
             ),
@@ -56,16 +57,16 @@ def summary_cards() -> rx.Component:
         ),
         _card(
             "Errors",
-            _big(S.errors.to_string(), class_name=rx.cond(S.errors > 0, "wd-card-value wd-c-err", "wd-card-value")),
+            _big(L.errors.to_string(), class_name=rx.cond(L.errors > 0, "wd-card-value wd-c-err", "wd-card-value")),
             rx.text("could not finish", class_name="wd-card-foot"),
             "card-errors",
         ),
         _card(
             "Latency",
             rx.hstack(
-                rx.vstack(rx.text("p50", class_name="wd-card-foot"), rx.text(S.p50, class_name="wd-lat"), spacing="0"),
-                rx.vstack(rx.text("p95", class_name="wd-card-foot"), rx.text(S.p95, class_name="wd-lat"), spacing="0"),
-                rx.vstack(rx.text("p99", class_name="wd-card-foot"), rx.text(S.p99, class_name="wd-lat"), spacing="0"),
+                rx.vstack(rx.text("p50", class_name="wd-card-foot"), rx.text(L.p50, class_name="wd-lat"), spacing="0"),
+                rx.vstack(rx.text("p95", class_name="wd-card-foot"), rx.text(L.p95, class_name="wd-lat"), spacing="0"),
+                rx.vstack(rx.text("p99", class_name="wd-card-foot"), rx.text(L.p99, class_name="wd-lat"), spacing="0"),
                 spacing="3",
             ),
             rx.text("instance duration", class_name="wd-card-foot"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, TimelineBucket
+from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, Stats, TimelineBucket
 from windtunnel_dash.components.format import format_pass_rate, pass_rate_tone
 
 PAGE_SIZE = 50
@@ -155,6 +155,13 @@ def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> Inst
     )
 
 
+def few_enough_to_flash(new: int, shown: int) -> bool:
+    """Whether rows entering a list of `shown` get the entry highlight: when a batch replaces most
+    of the list there is nothing to pick out, and 50 rows fading 10 times a second would keep the
+    page repainting every frame."""
+    return new <= max(1, shown // 5)
+
+
 def prepend_newest(
     current: list[InstanceView], incoming: Iterable[InstanceView], limit: int
 ) -> tuple[list[InstanceView], int]:
@@ -162,6 +169,31 @@ def prepend_newest(
     top = max((r.seq for r in current), default=0)
     new = sorted((r for r in incoming if r.seq > top), key=lambda r: r.seq, reverse=True)
     return (new + current)[:limit], len(new)
+
+
+def count_fields(s: Stats, view: View, run_id: str, planned: int) -> dict[str, object]:
+    """The counts as the page shows them, and what derives from them (rate, progress, pages).
+
+    Plain values computed here rather than computed vars: they live in the live substate,
+    and the view and planned total they also depend on live in its parent.
+    """
+    shown = {"passed": s.passed, "failed": s.failed, "error": s.errors}.get(view.status, s.total)
+    page_count = max(1, -(-shown // PAGE_SIZE))
+    return {
+        "passed": s.passed,
+        "failed": s.failed,
+        "errors": s.errors,
+        "all_count": s.passed + s.failed + s.errors,  # the three partition the instances: All is their sum
+        "pass_rate": s.pass_rate,
+        "rate_text": format_pass_rate(s.pass_rate, s.total),
+        "rate_tone": pass_rate_tone(s.pass_rate, s.total),
+        "p50": fmt_ms(s.p50_ms),
+        "p95": fmt_ms(s.p95_ms),
+        "p99": fmt_ms(s.p99_ms),
+        "progress_pct": min(100, round(100 * s.total / planned)) if planned > 0 else 0,
+        "page_count": page_count,
+        "href_last": view.href(run_id, page=page_count),
+    }
 
 
 def scenario_view(s: ScenarioStats) -> ScenarioView:

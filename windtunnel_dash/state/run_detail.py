@@ -10,7 +10,13 @@ the task dies with the tab (REFLEX_NOTES §1).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
 per-scenario counts) refresh at most once a second in a background task and go
 out between batches, or with one when batches come back to back, so deltas stay
-at the hub's ≤ 10/s.
+at the hub's ≤ 10/s. While batches come back to back, the counts go out with
+every one but the rows and failures only every ROWS_EVERY_S (the browser's
+cost of a delta is mostly its rows).
+
+Three states, because the browser re-renders every component reading a state
+when any of its vars changes: RunDetailState (view and header), RunLiveState
+(what each batch changes) and RunChartsState (what each refresh changes).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 import reflex as rx
 
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
-from windtunnel_dash.components.format import format_duration, format_pass_rate, iso_utc, parse_utc, pass_rate_tone
+from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
 from windtunnel_dash.state.deltas import assign_changed
@@ -37,7 +43,8 @@ from windtunnel_dash.state.detail_views import (
     TimelinePoint,
     View,
     ViewLinks,
-    fmt_ms,
+    count_fields,
+    few_enough_to_flash,
     instance_view,
     latency_points,
     prepend_newest,
@@ -58,6 +65,10 @@ HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become s
 # A batch that came sooner than this many hub intervals after the last is "back to back": the
 # stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
 QUIET_INTERVALS = 1.5
+# While batches come back to back, rows and failures go out at most this often; counts still go
+# with every batch. Rewriting 50 rows costs the browser several times what the counts do, and no
+# one reads a page of rows that changes 10 times a second.
+ROWS_EVERY_S = 0.25
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -84,6 +95,26 @@ def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Ref
     )
     refresh.took_s = time.perf_counter() - t0
     return refresh
+
+
+@dataclasses.dataclass
+class _Held:
+    """Rows that arrived since the grid and the failures list were last updated, newest first:
+    only what can still be on screen (a page of matches, the latest failures), and how many came."""
+
+    hits: list[InstanceRow] = dataclasses.field(default_factory=list)
+    failed: list[InstanceRow] = dataclasses.field(default_factory=list)
+    hit_count: int = 0
+    failed_count: int = 0
+
+    def add(self, hits: list[InstanceRow], failed: list[InstanceRow]) -> None:
+        self.hits = (hits + self.hits)[:PAGE_SIZE]
+        self.failed = (failed + self.failed)[:FAILURES_SHOWN]
+        self.hit_count += len(hits)
+        self.failed_count += len(failed)
+
+    def __bool__(self) -> bool:
+        return bool(self.hits or self.failed)
 
 
 @dataclasses.dataclass
@@ -127,65 +158,21 @@ class RunDetailState(rx.State):
     final_duration: str = ""
     unreadable_lines: int = 0
 
-    total: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    pass_rate: float = 0.0
-    p50: str = "—"
-    p95: str = "—"
-    p99: str = "—"
-
-    rows: list[InstanceView] = []
-    failures: list[InstanceView] = []
-
     v_status: str = ""
     v_sort: str = "-seq"
     v_page: int = 1
     v_q: str = ""
-    new_count: int = 0
     paused: bool = False
 
     # ---- derived for the page -------------------------------------------------
-    @rx.var(deps=["passed", "failed", "errors"], auto_deps=False)
-    def all_count(self) -> int:
-        """The three sets partition the instances, so All is their sum by construction."""
-        return self.passed + self.failed + self.errors
-
-    @rx.var(deps=["passed", "failed", "errors", "v_status"], auto_deps=False)
-    def page_count(self) -> int:
-        shown = {"passed": self.passed, "failed": self.failed, "error": self.errors}.get(
-            self.v_status, self.passed + self.failed + self.errors
-        )
-        return max(1, -(-shown // PAGE_SIZE))
-
-    @rx.var(deps=["pass_rate", "passed", "failed", "errors"], auto_deps=False)
-    def rate_text(self) -> str:
-        return format_pass_rate(self.pass_rate, self.passed + self.failed + self.errors)
-
-    @rx.var(deps=["pass_rate", "passed", "failed", "errors"], auto_deps=False)
-    def rate_tone(self) -> str:
-        return pass_rate_tone(self.pass_rate, self.passed + self.failed + self.errors)
-
     @rx.var(deps=["run_status"], auto_deps=False)
     def is_running(self) -> bool:
         return self.run_status in ("running", "failing")
-
-    @rx.var(deps=["passed", "failed", "errors", "planned"], auto_deps=False)
-    def progress_pct(self) -> int:
-        if self.planned <= 0:
-            return 0
-        return min(100, round(100 * (self.passed + self.failed + self.errors) / self.planned))
 
     @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q"], auto_deps=False)
     def links(self) -> ViewLinks:
         """Every link the filter bar, sort headers and pager need; changes only with the view."""
         return view_links(self.shown_run, View(self.v_status, self.v_sort, self.v_page, self.v_q))
-
-    @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q", "page_count"], auto_deps=False)
-    def href_last(self) -> str:
-        view = View(self.v_status, self.v_sort, self.v_page, self.v_q)
-        return view.href(self.shown_run, page=self.page_count)
 
     def _view(self) -> View:
         return View(self.v_status, self.v_sort, self.v_page, self.v_q)
@@ -198,9 +185,10 @@ class RunDetailState(rx.State):
         return rx.redirect(self._view().href(self.shown_run, q=q, page=1))
 
     @rx.event
-    def toggle_pause(self):
+    async def toggle_pause(self):
         self.paused = not self.paused
-        if not self.paused and self.new_count:
+        live = await self.get_state(RunLiveState)
+        if not self.paused and live.new_count:
             return rx.redirect(self._view().href(self.shown_run))  # catch up: reload the view with what arrived
         return None
 
@@ -215,7 +203,7 @@ class RunDetailState(rx.State):
                 self.reset()
                 self.shown_run = run_id
             self.v_status, self.v_sort, self.v_page, self.v_q = view.status, view.sort, view.page, view.q
-            self.new_count = 0
+            (await self.get_state(RunLiveState)).new_count = 0
         engine = get_engine()
         if not await engine.ensure_run(run_id):
             async with self:
@@ -227,7 +215,7 @@ class RunDetailState(rx.State):
         # Charts only: _read_page has just counted the search's matches (a scan of the run at 100k).
         refresh = await asyncio.to_thread(_read_refresh, run_id, "")
         async with self:
-            self.failures = [instance_view(run_id, r) for r in failures]
+            (await self.get_state(RunLiveState)).failures = [instance_view(run_id, r) for r in failures]
             await self._apply_refresh(refresh)
         await self._stream(run_id, view, page.head)
 
@@ -238,8 +226,9 @@ class RunDetailState(rx.State):
                 self._apply_header(page.run)
                 charts = await self.get_state(RunChartsState)
                 assign_changed(charts, scenarios=[scenario_view(s) for s in page.run.scenarios])
-            self._apply_counts(page.counts)
-            self.rows = [instance_view(run_id, r) for r in page.rows]
+            live = await self.get_state(RunLiveState)
+            self._apply_counts(live, page.counts)
+            live.rows = [instance_view(run_id, r) for r in page.rows]
             self.found = page.run is not None
             self.loaded = True
         return page
@@ -258,22 +247,33 @@ class RunDetailState(rx.State):
         last_refresh = time.monotonic()
         every = REFRESH_EVERY_S
         turn = 0
+        held = _Held()
+        rows_at = 0.0  # loop time of the last rows update
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
                     waited_from = loop.time()
-                    batch = await sub.next_batch(timeout=0.3 if pending else HEARTBEAT_S)
-                    back_to_back = loop.time() - waited_from < QUIET_INTERVALS * hub.min_interval
+                    timeout = 0.3 if pending else HEARTBEAT_S
+                    if held:  # show held rows once batches stop coming back to back (they ride with one otherwise)
+                        due_in = max(rows_at + ROWS_EVERY_S - waited_from, QUIET_INTERVALS * hub.min_interval)
+                        timeout = min(timeout, due_in)
+                    batch = await sub.next_batch(timeout=timeout)
+                    now = loop.time()
+                    back_to_back = now - waited_from < QUIET_INTERVALS * hub.min_interval
                     refresh = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
                         every = max(REFRESH_EVERY_S, REFRESH_SPACING * refresh.took_s)
                     if batch is not None and batch.reset:
+                        held = _Held()
                         await self._repaint(run_id, view)  # files were rewritten: start over
-                    elif batch is not None:
+                    elif batch is not None or held:
+                        rows_due = batch is None or not back_to_back or now - rows_at >= ROWS_EVERY_S
                         along = refresh if back_to_back else None
-                        await self._apply_batch(run_id, view, batch, along)
+                        await self._apply_batch(run_id, view, batch, along, held, rows_due)
                         refresh = None if along else refresh
+                        if rows_due:
+                            held, rows_at = _Held(), now
                     if refresh is not None:
                         async with self:
                             await self._apply_refresh(refresh)
@@ -289,49 +289,50 @@ class RunDetailState(rx.State):
                 with contextlib.suppress(BaseException):
                     await pending
 
-    async def _apply_batch(self, run_id: str, view: View, batch: Batch, refresh: _Refresh | None) -> None:
+    async def _apply_batch(
+        self, run_id: str, view: View, batch: Batch | None, refresh: _Refresh | None, held: _Held, rows_due: bool
+    ) -> None:
         """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock.
 
-        A batch can hold thousands of instances: only the newest that can still be on
-        screen (a page of matches, the latest failures) become views; the rest are counted.
+        The batch's counts always go out; its rows join `held` and go out with it when
+        `rows_due` (with no batch, this is that later delta). A batch can hold thousands of
+        instances: only the newest that can still be on screen (a page of matches, the latest
+        failures) are kept; the rest are counted.
         """
-        newest_first = batch.instances[::-1]
-        hits = [r for r in newest_first if view.matches(r)]
-        matching = [instance_view(run_id, r, fresh=True) for r in hits[:PAGE_SIZE]]
-        failed = [r for r in newest_first if r.status != "passed"][:FAILURES_SHOWN]
-        new_failures = [instance_view(run_id, r, fresh=True) for r in failed]
+        hits: list[InstanceRow] = []
+        if batch is not None:
+            newest_first = batch.instances[::-1]
+            hits = [r for r in newest_first if view.matches(r)]
+            held.add(hits if view.is_live_head else [], [r for r in newest_first if r.status != "passed"])
+        matching = failures = None
+        if rows_due and held:
+            flash = few_enough_to_flash(held.hit_count, PAGE_SIZE)
+            matching = [instance_view(run_id, r, fresh=flash) for r in held.hits]
+            flash = few_enough_to_flash(held.failed_count, FAILURES_SHOWN)
+            failures = [instance_view(run_id, r, fresh=flash) for r in held.failed]
         async with self:
             if refresh is not None:
                 await self._apply_refresh(refresh)
-            if batch.run is None:  # the run's directory was removed
-                assign_changed(self, found=False)
-                return
-            self._apply_header(batch.run)
-            if not view.q:
-                self._apply_counts(batch.stats)
-            if hits:
-                if view.is_live_head and not self.paused:
-                    self.rows, _ = prepend_newest(self.rows, matching, PAGE_SIZE)
-                else:
-                    self.new_count += len(hits)
-            if new_failures:
-                self.failures, _ = prepend_newest(self.failures, new_failures, FAILURES_SHOWN)
+            live = await self.get_state(RunLiveState)
+            if batch is not None:
+                if batch.run is None:  # the run's directory was removed
+                    assign_changed(self, found=False)
+                    return
+                self._apply_header(batch.run)
+                if not view.q:
+                    self._apply_counts(live, batch.stats)
+                if hits and (self.paused or not view.is_live_head):
+                    live.new_count += len(hits)  # rows stay put under the reader: a pill counts them
+            if matching and not self.paused:
+                live.rows, _ = prepend_newest(live.rows, matching, PAGE_SIZE)
+            if failures:
+                live.failures, _ = prepend_newest(live.failures, failures, FAILURES_SHOWN)
 
     # ---- applying data (called inside `async with self`) -----------------------------
-    def _apply_counts(self, s: Stats) -> None:
-        assign_changed(
-            self,
-            total=s.total,
-            passed=s.passed,
-            failed=s.failed,
-            errors=s.errors,
-            pass_rate=s.pass_rate,
-            p50=fmt_ms(s.p50_ms),
-            p95=fmt_ms(s.p95_ms),
-            p99=fmt_ms(s.p99_ms),
-        )
+    def _apply_counts(self, live: "RunLiveState", s: Stats) -> None:
         if s.planned is not None:
             assign_changed(self, planned=s.planned)
+        assign_changed(live, **count_fields(s, self._view(), self.shown_run, self.planned))
 
     def _apply_header(self, run: RunRow) -> None:
         assign_changed(
@@ -354,7 +355,35 @@ class RunDetailState(rx.State):
         read = {"timeline": refresh.timeline, "latency": refresh.latency}
         assign_changed(charts, **{name: points for name, points in read.items() if points is not None})
         if refresh.q_counts is not None:
-            self._apply_counts(refresh.q_counts)
+            self._apply_counts(await self.get_state(RunLiveState), refresh.q_counts)
+
+
+class RunLiveState(RunDetailState):
+    """What every live batch changes: the counts and what derives from them, the grid's rows,
+    the latest failures.
+
+    A substate of its own because the browser re-renders every component that reads a state
+    whenever any var of that state changes: kept apart, a batch re-renders the counts, rows
+    and failures, not the header, filter links, sort headers, search box and pager around them.
+    """
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    all_count: int = 0
+    pass_rate: float = 0.0
+    rate_text: str = "—"
+    rate_tone: str = "none"
+    p50: str = "—"
+    p95: str = "—"
+    p99: str = "—"
+    progress_pct: int = 0
+    page_count: int = 1
+    href_last: str = ""
+
+    rows: list[InstanceView] = []
+    failures: list[InstanceView] = []
+    new_count: int = 0
 
 
 class RunChartsState(RunDetailState):
