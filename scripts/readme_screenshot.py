@@ -36,7 +36,7 @@ def main() -> None:
                 timeout=60_000,
             )
             OUT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=OUT, timeout=120_000)
+            page.screenshot(path=OUT, timeout=120_000, animations="disabled")  # no half-faded row highlights
             browser.close()
     print(f"wrote {OUT.relative_to(ROOT)}")
 

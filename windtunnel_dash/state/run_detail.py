@@ -10,9 +10,9 @@ the task dies with the tab (REFLEX_NOTES §1).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
 per-scenario counts) refresh at most once a second in a background task and go
 out between batches, or with one when batches come back to back, so deltas stay
-at the hub's ≤ 10/s. While batches come back to back, the counts go out with
-every one but the rows and failures only every ROWS_EVERY_S (the browser's
-cost of a delta is mostly its rows).
+at the hub's ≤ 10/s. While batches come back to back with more rows than a
+highlight can pick out, the counts go out with every one but the rows and
+failures only every ROWS_EVERY_S (the browser's cost of a delta is mostly its rows).
 
 Three states, because the browser re-renders every component reading a state
 when any of its vars changes: RunDetailState (view and header), RunLiveState
@@ -65,9 +65,9 @@ HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become s
 # A batch that came sooner than this many hub intervals after the last is "back to back": the
 # stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
 QUIET_INTERVALS = 1.5
-# While batches come back to back, rows and failures go out at most this often; counts still go
-# with every batch. Rewriting 50 rows costs the browser several times what the counts do, and no
-# one reads a page of rows that changes 10 times a second.
+# While batches come back to back, each replacing much of the page, rows and failures go out at most
+# this often; counts still go with every batch. Rewriting 50 rows costs the browser several times
+# what the counts do, and no one reads a page of rows that is replaced 10 times a second.
 ROWS_EVERY_S = 0.25
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
@@ -107,11 +107,23 @@ class _Held:
     hit_count: int = 0
     failed_count: int = 0
 
-    def add(self, hits: list[InstanceRow], failed: list[InstanceRow]) -> None:
-        self.hits = (hits + self.hits)[:PAGE_SIZE]
+    def take(self, batch: Batch, view: View) -> list[InstanceRow]:
+        """Keep what `batch` brings for the grid (when it shows the live head) and the failures
+        list; returns the batch's rows that match the view, newest first."""
+        newest_first = batch.instances[::-1]
+        hits = [r for r in newest_first if view.matches(r)]
+        failed = [r for r in newest_first if r.status != "passed"]
+        shown = hits if view.is_live_head else []
+        self.hits = (shown + self.hits)[:PAGE_SIZE]
         self.failed = (failed + self.failed)[:FAILURES_SHOWN]
-        self.hit_count += len(hits)
+        self.hit_count += len(shown)
         self.failed_count += len(failed)
+        return hits
+
+    @property
+    def few(self) -> bool:
+        """Few enough to flash (and cheap to show): such rows never wait."""
+        return few_enough_to_flash(self.hit_count, PAGE_SIZE) and few_enough_to_flash(self.failed_count, FAILURES_SHOWN)
 
     def __bool__(self) -> bool:
         return bool(self.hits or self.failed)
@@ -268,9 +280,10 @@ class RunDetailState(rx.State):
                         held = _Held()
                         await self._repaint(run_id, view)  # files were rewritten: start over
                     elif batch is not None or held:
-                        rows_due = batch is None or not back_to_back or now - rows_at >= ROWS_EVERY_S
+                        hits = held.take(batch, view) if batch is not None else []
+                        rows_due = batch is None or not back_to_back or held.few or now - rows_at >= ROWS_EVERY_S
                         along = refresh if back_to_back else None
-                        await self._apply_batch(run_id, view, batch, along, held, rows_due)
+                        await self._apply_batch(run_id, view, batch, hits, along, held if rows_due else None)
                         refresh = None if along else refresh
                         if rows_due:
                             held, rows_at = _Held(), now
@@ -290,22 +303,18 @@ class RunDetailState(rx.State):
                     await pending
 
     async def _apply_batch(
-        self, run_id: str, view: View, batch: Batch | None, refresh: _Refresh | None, held: _Held, rows_due: bool
+        self, run_id: str, view: View, batch: Batch | None, hits: list[InstanceRow], refresh: _Refresh | None,
+        held: _Held | None,
     ) -> None:
         """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock.
 
-        The batch's counts always go out; its rows join `held` and go out with it when
-        `rows_due` (with no batch, this is that later delta). A batch can hold thousands of
-        instances: only the newest that can still be on screen (a page of matches, the latest
-        failures) are kept; the rest are counted.
+        The batch's counts always go out; the rows held for the grid and the failures list
+        (`held`, the batch's among them) go out too when given. With no batch, this is that
+        later delta. A batch can hold thousands of instances: only the newest that can still
+        be on screen became held rows; `hits` (the batch's matches) are counted.
         """
-        hits: list[InstanceRow] = []
-        if batch is not None:
-            newest_first = batch.instances[::-1]
-            hits = [r for r in newest_first if view.matches(r)]
-            held.add(hits if view.is_live_head else [], [r for r in newest_first if r.status != "passed"])
         matching = failures = None
-        if rows_due and held:
+        if held:
             flash = few_enough_to_flash(held.hit_count, PAGE_SIZE)
             matching = [instance_view(run_id, r, fresh=flash) for r in held.hits]
             flash = few_enough_to_flash(held.failed_count, FAILURES_SHOWN)
