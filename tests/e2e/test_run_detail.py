@@ -162,6 +162,26 @@ def test_new_results_pill_instead_of_moving_rows_off_page_one(app: AppServer, pa
     expect(page.get_by_test_id("new-results")).to_have_count(0)
 
 
+def test_pause_keeps_rows_still_and_counts_what_arrived(app: AppServer, page: Page) -> None:
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n) for n in range(1, 6)])
+    _open(page, app, run.run_id)
+    rows = page.locator("[data-testid=instance-grid] tbody tr")
+    expect(rows.first).to_have_attribute("data-instance", "inst_00005", timeout=LIVE_TIMEOUT)
+
+    page.get_by_test_id("pause").click()
+    expect(page.get_by_test_id("pause")).to_have_attribute("data-state", "checked")
+    for n in range(6, 9):
+        run.write_instance(instance(n))
+    expect(page.get_by_test_id("new-results")).to_have_text(re.compile("3 new results"), timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("8")  # counts stay live
+    expect(rows.first).to_have_attribute("data-instance", "inst_00005")  # rows do not
+
+    page.get_by_test_id("pause").click()  # resume: the view reloads with what arrived
+    expect(rows.first).to_have_attribute("data-instance", "inst_00008", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("new-results")).to_have_count(0)
+
+
 def test_clicking_a_live_failure_opens_the_instance(app: AppServer, page: Page) -> None:
     run = open_run(app.runs_dir)
     run.write_batch(instances=[instance(n) for n in range(1, 6)])

@@ -156,9 +156,9 @@ def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> Inst
 
 
 def few_enough_to_flash(new: int, shown: int) -> bool:
-    """Whether rows entering a list of `shown` get the entry highlight: when a batch replaces most
-    of the list there is nothing to pick out, and 50 rows fading 10 times a second would keep the
-    page repainting every frame."""
+    """Whether rows entering a list of `shown` get the entry highlight: up to a fifth of the list.
+    When a batch replaces much of it there is nothing to pick out, and 50 rows fading 10 times a
+    second would keep the page repainting every frame."""
     return new <= max(1, shown // 5)
 
 
