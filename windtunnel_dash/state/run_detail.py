@@ -69,7 +69,7 @@ QUIET_INTERVALS = 1.5
 # While batches come back to back, each replacing much of the page, rows and failures go out at most
 # this often; counts still go with every batch. Rewriting 50 rows costs the browser several times
 # what the counts do, and no one reads a page of rows that is replaced 10 times a second.
-ROWS_EVERY_S = 0.25
+ROWS_EVERY_S = 0.4
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
