@@ -122,9 +122,17 @@ class _Held:
         return hits
 
     @property
+    def rows_flash(self) -> bool:
+        return few_enough_to_flash(self.hit_count, PAGE_SIZE)
+
+    @property
+    def failures_flash(self) -> bool:
+        return few_enough_to_flash(self.failed_count, FAILURES_SHOWN)
+
+    @property
     def few(self) -> bool:
         """Few enough to flash (and cheap to show): such rows never wait."""
-        return few_enough_to_flash(self.hit_count, PAGE_SIZE) and few_enough_to_flash(self.failed_count, FAILURES_SHOWN)
+        return self.rows_flash and self.failures_flash
 
     def __bool__(self) -> bool:
         return bool(self.hits or self.failed)
@@ -321,10 +329,8 @@ class RunDetailState(rx.State):
         """
         matching = failures = None
         if held:
-            flash = few_enough_to_flash(held.hit_count, PAGE_SIZE)
-            matching = [instance_view(run_id, r, fresh=flash) for r in held.hits]
-            flash = few_enough_to_flash(held.failed_count, FAILURES_SHOWN)
-            failures = [instance_view(run_id, r, fresh=flash) for r in held.failed]
+            matching = [instance_view(run_id, r, fresh=held.rows_flash) for r in held.hits]
+            failures = [instance_view(run_id, r, fresh=held.failures_flash) for r in held.failed]
         async with self:
             if refresh is not None:
                 await self._apply_refresh(refresh)
