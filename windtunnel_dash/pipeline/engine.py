@@ -28,6 +28,7 @@ from windtunnel_dash.settings import Settings
 from ..catalog import Catalog
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
+from .conditions import Conditions
 from .hub import Hub
 from .tailer import RunTailer, TailResult
 from .watcher import watch_runs
@@ -55,6 +56,7 @@ def parse_pool() -> ProcessPoolExecutor | None:
 class Engine:
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
         self.settings = settings
+        self.conditions = Conditions()  # what is wrong right now: shown on every page and in /api/health
         self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
