@@ -2,16 +2,21 @@
 
 Reflex mounts itself at "" behind this app's routes, so anything under
 /api that no route here claims would fall through to the frontend; the
-catch-alls at the end answer it with the contract's 404 instead.
+catch-alls at the end answer it instead (api/fallback.py: HEAD, 405, 404).
+Every /api route gets this fallback and documented errors (api/spec.py);
+routes on the API's routers also get bounded integers (api/bounds.py).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, WebSocket
 
 from windtunnel_dash.api import docs, rest, stream
-from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
-from windtunnel_dash.api.jsonsafe import SafeJSONResponse
+from windtunnel_dash.api.errors import NOT_FOUND, install_error_handlers
+from windtunnel_dash.api.fallback import ApiFallback
+from windtunnel_dash.api.spec import document_errors
 from windtunnel_dash.api.wire import Wire
 
 DESCRIPTION = """\
@@ -24,10 +29,6 @@ Every message is `{"type", "data"}`: `instance_complete` (one per instance, in f
 `{completedAt, finalStats}` then close 1000; `error` `{message, code}` then close 4000+code
 (4404 for an unknown run id). `?batch=1` sends each flush as one frame: a JSON array of its messages.
 """
-
-
-async def _no_such_endpoint(path: str) -> SafeJSONResponse:
-    return error_response(NOT_FOUND, f"no endpoint /api/{path}")
 
 
 async def _no_such_socket(ws: WebSocket, path: str) -> None:
@@ -44,7 +45,12 @@ def build_api() -> FastAPI:
         docs.serve_local_swagger_ui(api)
     api.include_router(rest.router)
     api.include_router(stream.router)
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    api.add_api_route("/api/{path:path}", _no_such_endpoint, methods=methods, include_in_schema=False)
+    api.router.routes.append(ApiFallback(api.router).route)
     api.add_api_websocket_route("/api/{path:path}", _no_such_socket)
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_errors(generate())
+
+    api.openapi = openapi  # type: ignore[method-assign]
     return api

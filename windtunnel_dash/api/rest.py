@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from windtunnel_dash.api import schemas
+from windtunnel_dash.api.bounds import BoundedRoute
 from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
@@ -23,9 +24,8 @@ from windtunnel_dash.pipeline.engine import get_engine
 MAX_LIMIT = 500  # larger limits are capped, not refused
 InstanceSort = Literal["seq", "-seq", "durationMs", "-durationMs", "status"]
 RunId = Annotated[str, Path(description="The run's directory name under the runs root")]
-_ERRORS = {404: {"model": schemas.ErrorBody}, 400: {"model": schemas.ErrorBody}}
-
-router = APIRouter(prefix="/api", responses=_ERRORS)
+# Every route: integer parameters bounded (bounds.py), errors documented (spec.py), 405/HEAD (fallback.py).
+router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
 
 async def _run_or_404(request: Request, run_id: str) -> RunRow:
@@ -43,7 +43,7 @@ async def health() -> SafeJSONResponse:
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
 async def list_runs(
-    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 100,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SafeJSONResponse:
     """Runs, newest first."""
@@ -67,7 +67,7 @@ async def list_instances(
     status: InstanceStatus | None = None,
     sort: Annotated[InstanceSort, Query(description="ties break by seq; status: error, failed, passed")] = "-seq",
     page: Annotated[int, Query(ge=1, description="1-based")] = 1,
-    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 50,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 50,
     q: Annotated[str, Query(description="case-insensitive substring of instance or correlation id")] = "",
 ) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
