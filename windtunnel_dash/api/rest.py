@@ -23,7 +23,9 @@ from windtunnel_dash.pipeline.engine import get_engine
 
 MAX_LIMIT = 500  # larger limits are capped, not refused
 InstanceSort = Literal["seq", "-seq", "durationMs", "-durationMs", "status"]
-RunId = Annotated[str, Path(description="The run's directory name under the runs root")]
+RunId = Annotated[str, Path(description="The run's directory name under the runs root",
+                            examples=["run_20261126_151613"])]
+InstanceId = Annotated[str, Path(description="The instance's id, as its runner wrote it", examples=["inst_c609abfd4f82"])]
 # Every route: integer parameters bounded (bounds.py), errors documented (spec.py), 405/HEAD (fallback.py).
 router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
@@ -80,7 +82,7 @@ async def list_instances(
 
 
 @router.get("/runs/{run_id}/instances/{instance_id}", response_model=schemas.InstanceDetail, tags=["instances"])
-async def get_instance(request: Request, run_id: RunId, instance_id: str) -> SafeJSONResponse:
+async def get_instance(request: Request, run_id: RunId, instance_id: InstanceId) -> SafeJSONResponse:
     """One instance with its entry data and steps (observations and assertions)."""
     await _run_or_404(request, run_id)
     detail = await get_engine().find_instance(run_id, instance_id)
