@@ -9,9 +9,10 @@ routes on the API's routers also get bounded integers (api/bounds.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import APIRouter, FastAPI, WebSocket
 
 from windtunnel_dash.api import docs, rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, install_error_handlers
@@ -36,15 +37,20 @@ async def _no_such_socket(ws: WebSocket, path: str) -> None:
     await Wire(ws).close_with_error(NOT_FOUND, f"no endpoint /api/{path}")
 
 
-def build_api() -> FastAPI:
+# Every router of the API, in order: a router added here gets the fallback's 405/HEAD and the documented
+# errors; one made with route_class=BoundedRoute (as rest.router is) also gets bounded integers.
+ROUTERS: tuple[APIRouter, ...] = (rest.router, stream.router)
+
+
+def build_api(routers: Sequence[APIRouter] = ROUTERS) -> FastAPI:
     local_docs = docs.have_local_swagger_ui()
     api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION,
                   docs_url=None if local_docs else "/docs")
     install_error_handlers(api)
     if local_docs:
         docs.serve_local_swagger_ui(api)
-    api.include_router(rest.router)
-    api.include_router(stream.router)
+    for router in routers:
+        api.include_router(router)
     api.router.routes.append(ApiFallback(api.router).route)
     api.add_api_websocket_route("/api/{path:path}", _no_such_socket)
     generate = api.openapi
