@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.api.runbuilder import instance, open_run
-from tests.app_server import ROOT, AppServer
+from tests.app_server import ARTIFACTS, ROOT, AppServer
 
 AXE = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -58,3 +58,34 @@ def test_every_page_has_no_wcag_violations_while_a_run_streams(app: AppServer, s
     found["instance"] = _violations(page)
     bad = {name: v for name, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
+
+
+def test_narrow_screens_keep_every_card_number_whole_and_scroll_the_grid_sideways(
+    app: AppServer, browser: Browser
+) -> None:
+    """At 390 px (a phone) no card clips its text; the grid keeps its columns and scrolls inside its box."""
+    run = open_run(app.runs_dir, planned=1000)
+    run.write_batch(instances=[instance(n, "failed" if n % 5 == 0 else "passed", duration_ms=1234.5 * n) for n in range(1, 40)])
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        page.goto(app.url(f"/runs/{run.run_id}"))
+        expect(page.get_by_test_id("filter-all-count")).to_have_text("39", timeout=LOAD_TIMEOUT)
+        clipped = page.evaluate(
+            """() => [...document.querySelectorAll('.wd-card, .wd-tabs')].flatMap(box => {
+                 const edge = box.getBoundingClientRect();
+                 return [...box.querySelectorAll('*')]
+                   .filter(e => e.children.length === 0 && e.textContent.trim())
+                   .filter(e => { const r = e.getBoundingClientRect();
+                                  return r.right > Math.min(edge.right, innerWidth) + 1 || r.left < edge.left - 1
+                                         || e.scrollWidth > e.clientWidth + 1; })
+                   .map(e => e.textContent.trim());
+               })"""
+        )
+        assert clipped == [], f"card or filter text cut off at 390 px: {clipped}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page itself scrolls sideways"
+        scroller = page.locator(".wd-grid-scroll")
+        assert scroller.evaluate("e => e.scrollWidth > e.clientWidth"), "the grid should scroll inside its box"
+        page.screenshot(path=ARTIFACTS / "run_detail_390px.png", full_page=True, animations="disabled")
+    finally:
+        context.close()
