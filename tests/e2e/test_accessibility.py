@@ -8,6 +8,7 @@ on any violation it reports, naming the rule and the elements.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,48 @@ def test_narrow_screens_keep_every_card_number_whole_and_scroll_the_grid_sideway
         page.screenshot(path=ARTIFACTS / "run_detail_390px.png", full_page=True, animations="disabled")
     finally:
         context.close()
+
+
+def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches `selector` (as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never got the focus after {limit} Tabs")
+
+
+def test_the_detail_page_works_from_the_keyboard_alone(app: AppServer, page: Page) -> None:
+    """'/' focuses the search; Tab and Enter filter to Failed, open the first failure, and come back."""
+    run = open_run(app.runs_dir)
+    run.write_batch(instances=[instance(n, "failed" if n in (4, 7) else "passed") for n in range(1, 12)])
+    page.goto(app.url(f"/runs/{run.run_id}"))
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("11", timeout=LOAD_TIMEOUT)
+
+    page.keyboard.press("/")
+    expect(page.locator("#instances-search")).to_be_focused()
+    expect(page.locator("#instances-search")).to_have_value("")  # the slash itself is not typed
+    page.keyboard.press("Escape")
+    page.locator("body").focus()
+
+    _tab_to(page, "[data-testid=filter-failed]")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused filter shows no focus ring"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"status=failed"), timeout=LOAD_TIMEOUT)
+    expect(page.locator("[data-testid=instance-grid] tbody tr")).to_have_count(2, timeout=LOAD_TIMEOUT)
+
+    _tab_to(page, ".wd-rowlink")
+    assert page.evaluate("document.activeElement.textContent") == "inst_00007"  # newest failure first
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/instances/inst_00007$"), timeout=LOAD_TIMEOUT)
+
+    _tab_to(page, f"a[href='/runs/{run.run_id}']")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}$"), timeout=LOAD_TIMEOUT)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("11", timeout=LOAD_TIMEOUT)
+
+    page.goto(app.url("/"))  # the run list's search answers to '/' too
+    expect(page.locator(f"[data-run-id='{run.run_id}']").first).to_be_visible(timeout=LOAD_TIMEOUT)
+    page.keyboard.press("/")
+    expect(page.locator("#runs-search")).to_be_focused()

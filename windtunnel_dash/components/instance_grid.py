@@ -15,6 +15,9 @@ from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
+SEARCH_ID = "instances-search"  # '/' focuses it (components/shell.py)
+
+
 def _tab(label: str, count: rx.Var, href: rx.Var, value: str, testid: str) -> rx.Component:
     return rx.link(
         rx.text(label),
@@ -44,6 +47,8 @@ def filter_bar() -> rx.Component:
                 default_value=S.v_q,
                 key=S.v_q,
                 placeholder="Instance or correlation id…",
+                aria_label="Search instance or correlation id",
+                id=SEARCH_ID,
                 size="2",
                 width="260px",
                 custom_attrs={"data-testid": "search"},
