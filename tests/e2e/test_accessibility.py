@@ -135,3 +135,22 @@ def test_the_detail_page_works_from_the_keyboard_alone(app: AppServer, page: Pag
     expect(page.locator(f"[data-run-id='{run.run_id}']").first).to_be_visible(timeout=LOAD_TIMEOUT)
     page.keyboard.press("/")
     expect(page.locator("#runs-search")).to_be_focused()
+
+
+def test_reduced_motion_stills_the_row_highlight_and_the_live_dot(app: AppServer, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        run = open_run(app.runs_dir)
+        run.write_instance(instance(1))
+        page.goto(app.url(f"/runs/{run.run_id}"))
+        expect(page.get_by_test_id("filter-all-count")).to_have_text("1", timeout=LOAD_TIMEOUT)
+        run.write_instance(instance(2))
+        fresh = page.locator("tr.wd-row-new")
+        expect(fresh).to_have_count(1, timeout=LOAD_TIMEOUT)
+        assert fresh.evaluate("e => getComputedStyle(e).animationName") == "none"
+        dot = page.locator(".wt-live-dot").first
+        assert dot.evaluate("e => getComputedStyle(e, '::after').animationName") == "none"
+    finally:
+        context.close()
+
