@@ -1,4 +1,4 @@
-"""WS /api/runs/{id}/stream under Hypothesis: any run id, any query string (issue #20, DESIGN.md §5).
+"""WS /api/runs/{id}/stream under Hypothesis: any run id, any query string (issue #20, docs/design.md §5).
 
 Every connection must end in a documented close code (1000 after run_complete; 4400, 4404, 4409
 after an `error` message carrying the same code), and leave nothing behind: the counts /api/health

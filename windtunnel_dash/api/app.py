@@ -21,7 +21,7 @@ from windtunnel_dash.api.spec import document_errors
 from windtunnel_dash.api.wire import Wire
 
 DESCRIPTION = """\
-Runs, instances and a live stream of results, as in DESIGN.md §5.
+Runs, instances and a live stream of results, as in docs/design.md §5.
 
 **WS `/api/runs/{run_id}/stream`** (`?since=N` resumes after seq N; `?steps=1` adds step events).
 Every message is `{"type", "data"}`: `instance_complete` (one per instance, in file order),

@@ -1,4 +1,4 @@
-"""Integer parameters are range-checked before they reach the database (DESIGN.md §5).
+"""Integer parameters are range-checked before they reach the database (docs/design.md §5).
 
 Python's ints have no size, SQLite's and Postgres's do (64 bits): an `offset`
 of 10**24 would pass validation and fail in the driver with a 500. Every

@@ -1,4 +1,4 @@
-"""One error body for every failure the API reports (DESIGN.md §5).
+"""One error body for every failure the API reports (docs/design.md §5).
 
 FastAPI answers 404/405 with `{"detail": ...}` and bad parameters with 422;
 the contract wants `{"error": {"message", "code"}}` and 400, so the handlers

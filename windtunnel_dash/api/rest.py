@@ -1,4 +1,4 @@
-"""REST endpoints of DESIGN.md §5: runs, one run, its instances, one instance, health.
+"""REST endpoints of docs/design.md §5: runs, one run, its instances, one instance, health.
 
 Answers are the catalog rows' own `to_api()` JSON; the pydantic models in
 schemas.py only type them for the OpenAPI docs. Catalog calls are sync, so
