@@ -32,7 +32,7 @@ run_ids = st.one_of(
     st.sampled_from(FIXTURE_IDS),  # twice: half the connections name a run that exists
     st.text(max_size=300).map(lambda s: quote(s, safe="")),
     st.sampled_from(["..", "../..", "a/b", "%2e%2e", "..%2f..%2fetc", "%00", "a%00b", "%2F", "%5c", "%252e%252e",
-                     "run_20240122_001%2F..", "run_20240122_001/..", "\u00e9" * 200]).map(lambda s: quote(s, safe="/%")),
+                     "run_20240122_001%2F..", "run_20240122_001/..", "\u00e9" * 200, "\n", "a\nb/c"]).map(lambda s: quote(s, safe="/%")),
 )
 numbers = st.one_of(st.integers(-5, 500), st.integers(), st.integers(2**53 - 2, 2**80), st.integers(max_value=-1)).map(str)
 values = st.one_of(

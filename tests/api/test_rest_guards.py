@@ -38,6 +38,12 @@ def test_integers_out_of_range_get_400_with_the_error_body(client, path):
     assert answer.status_code == 400 and error_code(answer) == 400, answer.text
 
 
+@pytest.mark.parametrize("path", [f"/api/runs/{RUN}/instances/%0Ak", "/api/x%0Ay", f"/api/runs/{RUN}%0A/instances"])
+def test_a_newline_in_the_path_gets_the_404_error_body(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and error_code(answer) == 404, answer.text
+
+
 def test_a_huge_limit_is_capped(client):
     body = client.get(f"/api/runs/{RUN}/instances", params={"limit": 9007199254740991, "page": 2}).json()
     assert (body["limit"], body["page"], body["items"]) == (500, 2, [])

@@ -6,6 +6,7 @@ catch-all mount behind it plays Reflex's frontend, which takes whatever the API'
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import pytest
@@ -89,12 +90,20 @@ def test_head_is_get_without_the_body(client):
     assert client.head("/api/things/missing").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/api/nothing/here", "/api/no%0Athing", "/api/things/a%0A/x"])
 @pytest.mark.parametrize("method", ["GET", "PUT", "HEAD"])
-def test_paths_that_do_not_exist_get_404(client, method):
-    answer = client.request(method, "/api/nothing/here")
+def test_paths_that_do_not_exist_get_404(client, method, path):
+    answer = client.request(method, path)
     assert answer.status_code == 404
     if method != "HEAD":
         assert error_of(answer, 404)
+
+
+def test_sockets_to_paths_that_do_not_exist_get_the_404_error(client):
+    for path in ("/api/nothing", "/api/runs/%0A/stream"):
+        with client.websocket_connect(path) as ws:
+            assert json.loads(ws.receive_text())["data"]["code"] == 404
+            assert ws.receive()["code"] == 4404
 
 
 def test_the_document_is_openapi_3_1(spec):

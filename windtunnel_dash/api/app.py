@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, WebSocket
 
 from windtunnel_dash.api import docs, rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, install_error_handlers
-from windtunnel_dash.api.fallback import ApiFallback
+from windtunnel_dash.api.fallback import ApiFallback, match_newlines_in_paths
 from windtunnel_dash.api.spec import document_errors
 from windtunnel_dash.api.wire import Wire
 
@@ -43,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = (rest.router, stream.router)
 
 
 def build_api(routers: Sequence[APIRouter] = ROUTERS) -> FastAPI:
+    match_newlines_in_paths()
     local_docs = docs.have_local_swagger_ui()
     api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION,
                   docs_url=None if local_docs else "/docs")

@@ -14,12 +14,27 @@ It only asks routes whether they match, so routes added later are covered as the
 
 from __future__ import annotations
 
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.routing import Match, Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from windtunnel_dash.api.errors import METHOD_NOT_ALLOWED, NOT_FOUND, error_response
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class _AnyPath(PathConvertor):
+    regex = "(?s:.*)"
+
+
+def match_newlines_in_paths() -> None:
+    """Make Starlette's `{name:path}` match any path, a newline included, in every route made after this.
+
+    Its `.*` stops at a newline, which a client may send as `%0A`: no route, not even Reflex's own
+    mount at "" (made when Reflex builds its app, after ours), would match, and the answer would be
+    the framework's plain-text 404 instead of the contract's.
+    """
+    register_url_convertor("path", _AnyPath())
 
 
 def _drop_body(send: Send) -> Send:
