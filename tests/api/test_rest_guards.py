@@ -74,4 +74,5 @@ def test_the_served_document_is_openapi_3_1_with_every_answer_documented(client)
             assert "405" in op["responses"] and "422" not in op["responses"], path
             for param in op.get("parameters", []):
                 if param["schema"].get("type") == "integer":
-                    assert {"minimum", "maximum"} <= set(param["schema"]), (path, param["name"])
+                    assert {"minimum", "maximum"} <= set(param["schema"]), (
+                        f"{path} {param['name']}: an unbounded integer; make its router with route_class=BoundedRoute")
