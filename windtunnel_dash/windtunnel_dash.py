@@ -3,6 +3,7 @@
 import reflex as rx
 
 from windtunnel_dash.api.app import build_api
+from windtunnel_dash.components.live import drop_reflex_connection_overlay
 from windtunnel_dash.demo import demo_lifespan
 from windtunnel_dash.pages.instance import instance_page
 from windtunnel_dash.pages.run_detail import run_detail_page
@@ -13,6 +14,7 @@ from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
 
 app = rx.App(api_transformer=build_api(), stylesheets=["/dash.css"])
+drop_reflex_connection_overlay(app)  # the page header's connection indicator says it once
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=RunListState.follow)
