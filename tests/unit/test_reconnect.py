@@ -7,6 +7,7 @@ from the generated source) under bun with a fake clock, timers and random number
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -101,3 +102,18 @@ def test_an_attempt_ahead_of_schedule_starts_the_schedule_over() -> None:
     steps = [(0, 0.5), (500, 0.5), (1500, 0.5), (3500, 0.5), (7500, 0.5), (8500, 0.5), (9000, 0.5)]
     delays = [o["delay"] for o in _run(steps)]
     assert delays == [500, 1000, 2000, 4000, 8000, 500, 1000]
+
+
+def test_the_indicator_reads_reflex_connection_errors_and_replaces_its_toast() -> None:
+    from reflex_components_core.core.banner import connect_errors
+
+    from windtunnel_dash.components.live import REFLEX_OVERLAY, next_attempt_at
+    from windtunnel_dash.windtunnel_dash import app
+
+    # The indicator's vars name Reflex's `connectErrors` array; the retry time is what the plugin leaves on it.
+    assert str(connect_errors) == "connectErrors"
+    assert "connectErrors" in str(next_attempt_at) and "retryAt" in BACKOFF_DELAY
+    # Reflex's connection toast and pulser live in this app wrap, which the app drops.
+    default_wraps = next(f for f in dataclasses.fields(type(app)) if f.name == "app_wraps").default_factory()
+    assert REFLEX_OVERLAY in default_wraps
+    assert REFLEX_OVERLAY not in app.app_wraps
