@@ -170,8 +170,10 @@ def test_a_restart_mid_run_heals_every_page_to_the_files(app: AppServer, browser
 
         app.stop()
         try:
-            for page in (listing, detail, one):
+            for page in (listing, detail, one):  # every page says so, with its countdown
                 expect(page.locator('[data-connection="live"]')).to_have_count(0, timeout=10_000)
+                expect(page.get_by_test_id("reconnect-countdown")).to_be_visible(timeout=10_000)
+            detail.screenshot(path=ARTIFACTS / "connection-detail-offline.png")
             # The run goes on and completes while every page is offline.
             for first in range(11, planned + 1, 10):
                 run.write_batch(instances=[
