@@ -68,9 +68,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="instance lines a second while the tabs cycle")
+    parser.add_argument("--token-expiration", type=int, default=None,
+                        help="seconds Reflex keeps an idle tab's state (REFLEX_REDIS_TOKEN_EXPIRATION; Reflex: 3600)")
     args = parser.parse_args()
+    env = {} if args.token_expiration is None else {"REFLEX_REDIS_TOKEN_EXPIRATION": str(args.token_expiration)}
 
-    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), name="open-close-bench") as app:
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), name="open-close-bench", **env) as app:
         writer = open_writer(app.runs_dir, RUN_ID)
         stop = threading.Event()
         feeder = threading.Thread(target=_write_live, args=(writer, args.rate, stop), daemon=True)
@@ -104,6 +107,9 @@ def main() -> None:
               f"backgroundTasks={health['backgroundTasks']}")
         print(f"server RSS: {rss_start / 2**20:.1f} MB after warm-up -> {rss_end / 2**20:.1f} MB "
               f"({(rss_end - rss_start) / 2**20:+.1f} MB; peak {peak / 2**20:.1f} MB; target within +20 MB)")
+        tabs_kept = len(list((Path(tmp) / "states").glob("*.pkl")))
+        print(f"Reflex state files kept for closed tabs' tokens: {tabs_kept} (token expiration "
+              f"{args.token_expiration or 'default'} s)")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         writer.finalize()
 

@@ -21,7 +21,7 @@ from tests.app_server import ARTIFACTS, AppServer
 
 LOAD_TIMEOUT = 30_000
 FIRST_DELAY_S, JITTER = 0.5, (0.5, 1.5)
-SLACK_S = 0.4  # a busy two-core machine may run a timer late (never early)
+SLACK_S = 1.0  # a busy two-core machine may report a refusal or run a timer late (never early)
 # Init script: the page-clock time (ms) of every socket opened to Reflex's /_event, and of the last
 # click on "Reconnect now".
 RECORD_SOCKETS = """
@@ -117,13 +117,13 @@ def test_attempts_back_off_with_jitter_and_reconnect_now_starts_over(app: AppSer
             assert max(abs(x - y) for x, y in zip(ga, gb)) > 0.1, (ga, gb)
 
             # "Reconnect now" several seconds before the next attempt: one at once, then the schedule's first step.
-            _until(lambda: (_countdown(b) or 0) >= 3, b, 40, "a long wait on page b")
+            _until(lambda: (_countdown(b) or 0) >= 4, b, 40, "a long wait on page b")
             count = len(_openings_s(b))
             b.get_by_test_id("reconnect-now").click()
             _until(lambda: len(_openings_s(b)) >= count + 2, b, 10, "the immediate attempt and the next")
             clicked = b.evaluate("window.__reconnectClickAt") / 1000
             now_attempt, next_attempt = _openings_s(b)[count:count + 2]
-            assert 0 <= now_attempt - clicked < 1.0, (clicked, now_attempt)
+            assert 0 <= now_attempt - clicked < 2.0, (clicked, now_attempt)  # seconds before the schedule's
             assert next_attempt - now_attempt <= FIRST_DELAY_S * JITTER[1] + SLACK_S, (now_attempt, next_attempt)
         finally:
             app.start()
