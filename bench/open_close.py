@@ -29,10 +29,12 @@ import httpx  # noqa: E402
 
 from tests.api.procstats import rss_bytes  # noqa: E402
 from tests.app_server import running_app  # noqa: E402
+from windtunnel_dash.closed_tabs import GRACE_S, SWEEP_S  # noqa: E402
 
 RUN_ID = "bench_open_close"
 WARM_UP = 10
 SETTLE_S = 30.0  # how long the subscriber and task counts may take to reach 0 once the tabs are closed
+FORGET_S = GRACE_S + 2 * SWEEP_S
 
 
 def _write_live(writer, rate: float, stop: threading.Event) -> None:
@@ -68,12 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="instance lines a second while the tabs cycle")
-    parser.add_argument("--token-expiration", type=int, default=None,
-                        help="seconds Reflex keeps an idle tab's state (REFLEX_REDIS_TOKEN_EXPIRATION; Reflex: 3600)")
     args = parser.parse_args()
-    env = {} if args.token_expiration is None else {"REFLEX_REDIS_TOKEN_EXPIRATION": str(args.token_expiration)}
 
-    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), name="open-close-bench", **env) as app:
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp), name="open-close-bench") as app:
         writer = open_writer(app.runs_dir, RUN_ID)
         stop = threading.Event()
         feeder = threading.Thread(target=_write_live, args=(writer, args.rate, stop), daemon=True)
@@ -100,16 +99,16 @@ def main() -> None:
             stop.set()
             feeder.join()
         health, waited = _settle(app.base_url)
+        rss_settled = rss_bytes(app.pid)
+        time.sleep(FORGET_S)  # closed tabs' Reflex states are dropped GRACE_S after their socket went
         rss_end = rss_bytes(app.pid)
         print(f"{args.cycles} open/close cycles of a live run page in {took:.0f} s "
               f"({took / args.cycles * 1000:.0f} ms each), {args.rate:g} lines/s written meanwhile")
         print(f"afterwards (settled in {waited:.1f} s): liveSubscribers={health['liveSubscribers']} "
               f"backgroundTasks={health['backgroundTasks']}")
-        print(f"server RSS: {rss_start / 2**20:.1f} MB after warm-up -> {rss_end / 2**20:.1f} MB "
+        print(f"server RSS: {rss_start / 2**20:.1f} MB after warm-up -> {rss_settled / 2**20:.1f} MB when the "
+              f"counts settled -> {rss_end / 2**20:.1f} MB {FORGET_S:.0f} s later "
               f"({(rss_end - rss_start) / 2**20:+.1f} MB; peak {peak / 2**20:.1f} MB; target within +20 MB)")
-        tabs_kept = len(list((Path(tmp) / "states").glob("*.pkl")))
-        print(f"Reflex state files kept for closed tabs' tokens: {tabs_kept} (token expiration "
-              f"{args.token_expiration or 'default'} s)")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         writer.finalize()
 
