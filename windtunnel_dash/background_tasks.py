@@ -1,7 +1,7 @@
 """How many of the pages' background tasks are running: `backgroundTasks` in /api/health.
 
-Nothing may keep running for a closed tab (DESIGN.md §4). Reflex cancels a page's on_load
-task when its socket goes away (REFLEX_NOTES §1); this count is how a test, a bench or an
+Nothing may keep running for a closed tab (docs/design.md §4). Reflex cancels a page's on_load
+task when its socket goes away (docs/reflex.md §1); this count is how a test, a bench or an
 operator sees that it did. Every background event handler of the app's states is wrapped
 in `counted` (tests/unit/test_background_tasks.py checks that none is missed).
 """

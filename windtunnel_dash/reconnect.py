@@ -2,8 +2,8 @@
 
 Reflex's client retries a lost socket after `200 ms × failed attempts` (at most 2 s, no jitter), so
 after a server restart every open dashboard retries in lock-step every 2 s. There is no setting for
-it, and DESIGN.md §6 forbids hand-written JS files, so this plugin replaces the delay expression of
-`retryConnect` in the generated file (REFLEX_NOTES §6) with one that:
+it, and docs/design.md §6 forbids hand-written JS files, so this plugin replaces the delay expression
+of `retryConnect` in the generated file (docs/reflex.md §4) with one that:
 
 - doubles from FIRST_DELAY_MS to MAX_DELAY_MS, each delay multiplied by a random factor in
   [0.5, 1.5), so clients that lost the same server spread out;

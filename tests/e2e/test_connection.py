@@ -143,7 +143,7 @@ def _nothing_left_running(app: AppServer) -> None:
 
 
 def _file_counts(path) -> dict[str, int]:
-    """DESIGN.md §3 over the file itself: passed, error (a non-empty error string), failed (the rest)."""
+    """docs/design.md §3 over the file itself: passed, error (a non-empty error string), failed (the rest)."""
     counts = {"passed": 0, "failed": 0, "error": 0}
     for line in path.read_text().splitlines():
         if line.strip():
