@@ -182,7 +182,11 @@ class RunDatabase:
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise _failure(exc) from None
+            failure = _failure(exc)
+            if isinstance(failure, BadDatabase):  # connect afresh next time: the file may be fixed (or replaced in place)
+                self.close()
+                self._inode = 0
+            raise failure from None
 
     def ready(self) -> bool:
         """Has the runner made its tables? False while none exists yet (a database being created).

@@ -75,6 +75,7 @@ class SqliteRunTailer(RunTailer):
         if not present:
             return {"manifest_error": None}
         try:
+            self._db.refresh()
             fields = self._db.run()
         except BadDatabase as exc:
             return {"manifest_error": str(exc)}
