@@ -25,7 +25,7 @@ from urllib.parse import quote
 import msgspec
 
 from . import layout
-from .records import Assertion, Instance, Step, as_int, as_str
+from .records import Assertion, Instance, Step, as_dict, as_int, as_str
 
 _MICROSECOND = timedelta(microseconds=1)
 BUSY_TIMEOUT_S = 1.0  # SQLite's own wait for a writer's lock, per statement, before `Busy`
@@ -117,20 +117,22 @@ _decode_observation = msgspec.json.Decoder(_Observation).decode
 def step_record(row: Sequence[Any], *, full: bool = False) -> Step | None:
     """A `steps` row as the JSONL record (observation only `ok`/`latency_ms` unless `full`); None when not JSON."""
     _, instance_id, correlation_id, step_index, step_name, step_type, timestamp, observation = row
-    data = {"instance_id": instance_id, "correlation_id": correlation_id, "step_index": step_index,
-            "step_name": step_name, "step_type": step_type, "timestamp": timestamp}
     try:
         if full or not isinstance(observation, str | bytes):
-            data["observation"] = _loads(observation)
+            value = _loads(observation)
         else:
             try:
                 fast = _decode_observation(observation)
-                data["observation"] = {"ok": fast.ok, "latency_ms": fast.latency_ms}
+                value = {"ok": fast.ok, "latency_ms": fast.latency_ms}
             except msgspec.ValidationError:  # JSON, but not in the usual shape: the tolerant record decides
-                data["observation"] = _loads(observation)
+                value = _loads(observation)
     except msgspec.DecodeError:
         return None
-    return Step.from_dict(data)
+    return Step(
+        instance_id=as_str(instance_id) or "", step_index=as_int(step_index), step_name=as_str(step_name),
+        step_type=as_str(step_type), correlation_id=as_str(correlation_id), timestamp=as_str(timestamp),
+        observation=as_dict(value),
+    )
 
 
 def assertion_record(row: Sequence[Any]) -> Assertion:

@@ -31,28 +31,41 @@ from .lineparse import Parsed, assertion_row, instance_row, step_row
 from .tailer import RunTailer, _Chunk, _Replaced, _submit, manifest_values
 
 ROWS = 5000  # rows read per table per transaction: bounds memory and keeps the hub fed during a backfill
-
-
-def _parser(record: Callable[[tuple], Any], row: Callable[[int, Any, tuple], tuple]) -> Callable[[list[tuple], int], Parsed]:
-    """Rows of one table → catalog tuples, counting the unreadable ones (record None)."""
-    def parse(rows: list[tuple], key: int) -> Parsed:
-        out, unreadable = [], 0
-        for r in rows:
-            rec = record(r)
-            if rec is None:
-                unreadable += 1
-            else:
-                out.append(row(key, rec, r))
-        return Parsed(out, unreadable)
-    return parse
+POOL_MIN_ROWS = 1000  # fewer rows are parsed inline
 
 
 # pos is the rowid (what the instance page reads back), size 0; steps and assertions take their rowid as seq.
-_PARSE = {
-    layout.INSTANCES: _parser(instance_record, lambda key, rec, r: instance_row(key, rec, r[0], 0)),
-    layout.STEPS: _parser(step_record, lambda key, rec, r: step_row(key, r[0], rec, r[0], 0)),
-    layout.ASSERTIONS: _parser(assertion_record, lambda key, rec, r: assertion_row(key, r[0], rec, r[0], 0)),
+def _instance(key: int, record: Any, rowid: int) -> tuple:
+    return instance_row(key, record, rowid, 0)
+
+
+def _step(key: int, record: Any, rowid: int) -> tuple:
+    return step_row(key, rowid, record, rowid, 0)
+
+
+def _assertion(key: int, record: Any, rowid: int) -> tuple:
+    return assertion_row(key, rowid, record, rowid, 0)
+
+
+_KINDS: dict[str, tuple[Callable[[tuple], Any], Callable[[int, Any, int], tuple]]] = {
+    layout.INSTANCES: (instance_record, _instance),
+    layout.STEPS: (step_record, _step),
+    layout.ASSERTIONS: (assertion_record, _assertion),
 }
+
+
+def parse_rows(name: str, rows: list[tuple], key: int) -> Parsed:
+    """Rows of the table standing for `name` → catalog tuples, unreadable ones counted. Module-level: a parse
+    worker process runs it (by name), as it runs lineparse.parse_block for JSONL."""
+    record, row = _KINDS[name]
+    out, unreadable = [], 0
+    for r in rows:
+        rec = record(r)
+        if rec is None:
+            unreadable += 1
+        else:
+            out.append(row(key, rec, r[0]))
+    return Parsed(out, unreadable)
 
 
 def tailer_class(path: Path) -> type[RunTailer]:
@@ -102,7 +115,8 @@ class SqliteRunTailer(RunTailer):
                 raise _Replaced  # rewritten: fewer rows than were read
             offset = (rows[-1][0] if rows else rowid, inode)
             offsets[name] = offset
-            chunks.append(_Chunk(name, offset, len(rows) < ROWS, [_submit(None, _PARSE[name], rows, self._key)]))
+            pool = self._pool if len(rows) >= POOL_MIN_ROWS else None  # a few live rows: no inter-process hop
+            chunks.append(_Chunk(name, offset, len(rows) < ROWS, [_submit(pool, parse_rows, name, rows, self._key)]))
         return chunks
 
     def _drain(self, meta: dict[str, Any], deadline: float | None) -> tuple[bool, bool]:
