@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.streamclient import StreamReader, is_type, stream_url
+from tests.api.test_rest import client, wait_for  # noqa: F401 (client: the module-scoped client fixture)
 from windtunnel_dash.api.schemas import STREAM_MESSAGES
 
 REAL_RUN = "run_20261205_143438"
 COUNTS = {"total": 150, "passed": 141, "failed": 6, "errors": 3}
 
 
-def wait_for(client: httpx.Client, path: str, done, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = client.get(path)
-        if answer.status_code == 200 and done(answer.json()):
-            return answer.json()
-        assert time.monotonic() < deadline, f"{path} never got there: {answer.status_code} {answer.text[:300]}"
-        time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=10) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def real_run(app_server, client) -> str:
     run_id = app_server.copy_fixture(REAL_RUN, "sqlite_real_run")
-    wait_for(client, f"/api/runs/{run_id}", lambda r: r["status"] == "complete")
+    wait_for(client, f"/api/runs/{run_id}", lambda r: r["status"] == "complete", timeout=30)
     return run_id
 
 

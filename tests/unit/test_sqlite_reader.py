@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import stat
 import threading
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.sqlite_reader import BadDatabase, Busy, RunDatabase, instance_record, step_record
 from windtunnel_dash.artifacts.sqlite_writer import SCHEMA
 
-from tests.unit.pipeline_support import FIXTURE_RUNS
+from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 
 REAL_RUN = "run_20261205_143438"
 
@@ -34,19 +32,8 @@ def insert_instance(db: sqlite3.Connection, n: int, *, entry_data: str = "{}", i
                    (instance_id or f"inst_{n:06d}", f"corr_{n}", "pass" if n % 3 else "fail", entry_data))
 
 
-@pytest.fixture
-def read_only_copy(tmp_path: Path):
-    run = tmp_path / REAL_RUN
-    shutil.copytree(FIXTURE_RUNS / REAL_RUN, run)
-    paths = [run, *run.rglob("*")]
-    for p in paths:
-        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-    yield run
-    for p in paths:
-        p.chmod(p.stat().st_mode | stat.S_IWUSR)
-
-
-def test_the_real_run_reads_exactly_from_a_read_only_directory(read_only_copy: Path) -> None:
+def test_the_real_run_reads_exactly_from_a_read_only_directory(read_only_fixture_root: Path) -> None:
+    read_only_copy = read_only_fixture_root / REAL_RUN
     before = sorted((p.name, p.stat().st_mtime_ns) for p in read_only_copy.iterdir())
     with RunDatabase(read_only_copy / layout.DATABASE) as db:
         run = db.run()

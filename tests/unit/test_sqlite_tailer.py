@@ -19,7 +19,8 @@ from windtunnel_dash.pipeline.sqlite_tailer import SqliteRunTailer, tailer_class
 from windtunnel_dash.pipeline.tailer import RunTailer
 from windtunnel_dash.simulator import simulate
 
-from tests.unit.pipeline_support import FIXTURE_RUNS, catalog_instances, catalog_step_count, make_catalog
+from tests.unit.pipeline_support import catalog_instances, catalog_step_count, make_catalog
+from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 
 REAL_RUN = "run_20261205_143438"
 START = datetime(2026, 12, 5, 12, 0, 0, tzinfo=timezone.utc)
@@ -52,10 +53,11 @@ def open_writer(runs: Path, run_id: str = "run_sql") -> SqliteRunWriter:
                            started_at=START).open()
 
 
-def test_the_real_run_is_exact_and_complete(catalog: Catalog, tmp_path: Path) -> None:
-    run_dir = tmp_path / REAL_RUN
-    shutil.copytree(FIXTURE_RUNS / REAL_RUN, run_dir)
+def test_the_real_run_is_exact_and_complete_from_a_read_only_root(catalog: Catalog, read_only_fixture_root: Path) -> None:
+    run_dir = read_only_fixture_root / REAL_RUN
+    before = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in run_dir.iterdir())
     result = poll(catalog, run_dir)
+    assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in run_dir.iterdir()) == before
     run = catalog.get_run(REAL_RUN)
     assert result.complete and run.status == "complete"
     assert (run.stats.total, run.stats.passed, run.stats.failed, run.stats.errors) == (150, 141, 6, 3)
