@@ -37,6 +37,7 @@ def test_the_real_run_is_listed_and_exact(client, real_run) -> None:
     ]
     listed = {r["runId"]: r for r in client.get("/api/runs", params={"limit": 500}).json()["runs"]}
     assert listed[real_run]["stats"] == run["stats"] and listed[real_run]["status"] == "complete"
+    assert listed[real_run]["durationMs"] == 9080.465 and listed[real_run]["sutName"] == "fake-shop-local"
 
 
 def test_filters_sorts_and_search_are_exact(client, real_run) -> None:

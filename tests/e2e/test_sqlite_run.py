@@ -71,3 +71,14 @@ def test_an_instance_of_a_sqlite_run_shows_its_steps_and_assertions(app: AppServ
     check = steps.first.get_by_test_id("assertion")
     expect(check).to_contain_text("status is 200")
     expect(check).to_contain_text("500")
+
+
+def test_the_real_sqlite_run_is_listed_like_any_other(app: AppServer, page: Page) -> None:
+    run_id = app.copy_fixture("run_20261205_143438", "run_sqlite_listed")
+    page.goto(app.url("/"))
+    row = page.locator(f'.wt-row[data-run-id="{run_id}"]')
+    expect(row).to_be_visible(timeout=LOAD_TIMEOUT)
+    expect(row).to_contain_text("fake-shop-local")
+    expect(row.locator(".wt-instances")).to_contain_text("150")
+    expect(row.locator(".wt-rate-text")).to_have_text("94.0%")
+    expect(row).to_contain_text("Complete")
