@@ -13,7 +13,6 @@ run an `error` run with the reason, and stays watched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -22,50 +21,14 @@ from sqlalchemy import Engine, select
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.records import Manifest
-from windtunnel_dash.artifacts.sqlite_reader import (
-    TABLE_OF, BadDatabase, Busy, RunDatabase, assertion_record, instance_record, step_record,
-)
+from windtunnel_dash.artifacts.sqlite_reader import TABLE_OF, BadDatabase, Busy, RunDatabase
 
 from ..catalog import writes
-from .lineparse import Parsed, assertion_row, instance_row, step_row
+from .rowparse import parse_rows
 from .tailer import RunTailer, _Chunk, _Replaced, _submit, manifest_values
 
 ROWS = 5000  # rows read per table per transaction: bounds memory and keeps the hub fed during a backfill
 POOL_MIN_ROWS = 1000  # fewer rows are parsed inline
-
-
-# pos is the rowid (what the instance page reads back), size 0; steps and assertions take their rowid as seq.
-def _instance(key: int, record: Any, rowid: int) -> tuple:
-    return instance_row(key, record, rowid, 0)
-
-
-def _step(key: int, record: Any, rowid: int) -> tuple:
-    return step_row(key, rowid, record, rowid, 0)
-
-
-def _assertion(key: int, record: Any, rowid: int) -> tuple:
-    return assertion_row(key, rowid, record, rowid, 0)
-
-
-_KINDS: dict[str, tuple[Callable[[tuple], Any], Callable[[int, Any, int], tuple]]] = {
-    layout.INSTANCES: (instance_record, _instance),
-    layout.STEPS: (step_record, _step),
-    layout.ASSERTIONS: (assertion_record, _assertion),
-}
-
-
-def parse_rows(name: str, rows: list[tuple], key: int) -> Parsed:
-    """Rows of the table standing for `name` → catalog tuples, unreadable ones counted. Module-level: a parse
-    worker process runs it (by name), as it runs lineparse.parse_block for JSONL."""
-    record, row = _KINDS[name]
-    out, unreadable = [], 0
-    for r in rows:
-        rec = record(r)
-        if rec is None:
-            unreadable += 1
-        else:
-            out.append(row(key, rec, r[0]))
-    return Parsed(out, unreadable)
 
 
 def tailer_class(path: Path) -> type[RunTailer]:
