@@ -147,9 +147,9 @@ def assertion_record(row: Sequence[Any]) -> Assertion:
 class RunDatabase:
     """One run's `turbulence.db`, read-only. Not thread-safe: one tailer, or one call, uses it at a time."""
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float | None = None) -> None:
         self.path = Path(path)
-        self._busy_timeout_s = busy_timeout_s
+        self._busy_timeout_s = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
         self._conn: sqlite3.Connection | None = None
         self._inode = 0
         self._schema_ok = False
