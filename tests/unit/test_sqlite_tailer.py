@@ -189,6 +189,22 @@ def test_a_bad_database_is_an_error_run_with_the_reason_until_it_is_fixed(catalo
     assert (run.status, run.status_reason, run.stats.total) == ("running", None, 1)
 
 
+def test_a_corrupt_page_among_the_rows_makes_an_error_run(catalog: Catalog, tmp_path: Path) -> None:
+    writer = SqliteRunWriter(tmp_path / "runs", "run_corrupt", sut_name="sut", started_at=START,
+                             row_per_commit=False).open()
+    writer.write_batch(instances=[instance(n) for n in range(1, 400)])
+    writer.finalize()
+    (writer.dir / layout.SUMMARY).unlink()  # a run cut short: complete would win over error
+    data = bytearray((writer.dir / layout.DATABASE).read_bytes())
+    data[3 * 4096:] = b"\xa5" * (len(data) - 3 * 4096)  # the schema and the runs row stay readable
+    (writer.dir / layout.DATABASE).write_bytes(bytes(data))
+    SqliteRunTailer("run_corrupt", writer.dir, catalog.engine).poll()
+    run = catalog.get_run("run_corrupt")
+    assert run.sut_name == "sut" and run.status == "error"  # its runs row was read, its rows cannot be
+    assert run.status_reason.startswith("turbulence.db is corrupt")
+    assert catalog.list_runs()[1] == 1
+
+
 def test_rows_with_unreadable_json_are_counted_not_numbered(catalog: Catalog, tmp_path: Path) -> None:
     writer = open_writer(tmp_path / "runs")
     writer.write_batch(steps=[step(1, 0)], instances=[instance(1)])
