@@ -18,6 +18,7 @@ from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.artifacts.status import InstanceStatus
+from windtunnel_dash.background_tasks import background_tasks
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.pipeline.engine import get_engine
 
@@ -39,8 +40,12 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
-    """`liveSubscribers`: open stream connections plus open live pages."""
-    return SafeJSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+    """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running tasks."""
+    return SafeJSONResponse({
+        "status": "ok",
+        "liveSubscribers": get_engine().hub.live_readers(),
+        "backgroundTasks": background_tasks.running(),
+    })
 
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
