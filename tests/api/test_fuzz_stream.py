@@ -18,17 +18,16 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.api.test_fuzz_rest import serve_fixture_runs
+from tests.api.test_fuzz_rest import NAMED_RUNS, serve_fixture_runs
 
 DOCUMENTED_CLOSES = {1000, 4400, 4404, 4409}
 HEALTH_COUNTS = ("liveSubscribers", "backgroundTasks")  # open streams and live pages; the pages' running tasks
 DEADLINE_S = 20.0
-FIXTURE_IDS = ["run_20240122_001", "run_20261126_151613"]
 
 # Ids as a client may write them in the URL: fixture runs, anything percent-encoded, and raw hostile forms.
 run_ids = st.one_of(
-    st.sampled_from(FIXTURE_IDS),
-    st.sampled_from(FIXTURE_IDS),  # twice: half the connections name a run that exists
+    st.sampled_from(NAMED_RUNS),
+    st.sampled_from(NAMED_RUNS),  # twice: half the connections name a run that exists
     st.text(max_size=300).map(lambda s: quote(s, safe="")),
     st.sampled_from(["..", "../..", "a/b", "%2e%2e", "..%2f..%2fetc", "%00", "a%00b", "%2F", "%5c", "%252e%252e",
                      "run_20240122_001%2F..", "run_20240122_001/..", "\u00e9" * 200, "\n", "a\nb/c"]).map(lambda s: quote(s, safe="/%")),
