@@ -31,7 +31,8 @@ from ..catalog.writes import delete_run
 from .conditions import Conditions
 from .hub import Hub
 from .tailer import RunTailer, TailResult
-from .watcher import watch_runs
+from .watch_plan import run_dirs
+from .watcher import RunsWatcher
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,27 @@ class Engine:
         self._wake = asyncio.Event()
         self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.watcher: RunsWatcher | None = None  # while `run` runs
+        self.roots: list[Path] = [settings.runs_dir]  # run ids are unique across roots
 
     @property
     def root(self) -> Path:
         return self.settings.runs_dir
+
+    @property
+    def watch_mode(self) -> str:
+        """How file changes are noticed: "inotify", "polling" or "mixed" (some runs polled)."""
+        return self.watcher.mode if self.watcher is not None else "inotify"
+
+    def _roots_present(self) -> bool:
+        """While a root is missing (unmounted, renamed away) its runs are held as last seen, not deleted."""
+        return all(root.is_dir() for root in self.roots)
+
+    def _run_dir(self, run_id: str) -> Path | None:
+        for root in self.roots:
+            if (path := layout.run_dir(root, run_id)) is not None:
+                return path
+        return None
 
     # -- ingest (one poll at a time) -----------------------------------------------------------------
 
@@ -96,9 +114,11 @@ class Engine:
     def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
         if tailer is None:
-            path = layout.run_dir(self.root, run_id)
+            path = self._run_dir(run_id)
             if path is None:
-                if run_id in self._known or not (self.root / run_id).exists():
+                if not self._roots_present():
+                    return None
+                if run_id in self._known or not any((root / run_id).exists() for root in self.roots):
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
@@ -108,6 +128,8 @@ class Engine:
         result = tailer.poll(POLL_BUDGET_S)
         if result.gone:
             del self._tailers[run_id]
+            if not self._roots_present():
+                return None
             delete_run(self.catalog.engine, run_id)
         return result
 
@@ -143,6 +165,13 @@ class Engine:
                 with contextlib.suppress(RuntimeError):  # the loop closed: the engine is stopping
                     loop.call_soon_threadsafe(self._settle, run_id, polled)
 
+    def _on_runs_found(self, run_ids: set[str]) -> None:
+        """On the watcher thread: runs that became watched after they may have been written; ingest them."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.mark_dirty, run_ids)
+
     def mark_dirty(self, run_ids: set[str]) -> None:
         self._dirty.update(dict.fromkeys(r for r in run_ids if layout.is_safe_run_id(r)))
         self._wake.set()
@@ -159,11 +188,7 @@ class Engine:
     # -- discovery -----------------------------------------------------------------------------------
 
     def _dirs_on_disk(self) -> set[str]:
-        try:
-            with os.scandir(self.root) as entries:
-                return {e.name for e in entries if e.is_dir() and layout.is_safe_run_id(e.name)}
-        except OSError:
-            return set()
+        return {os.path.basename(path) for root in self.roots for path in run_dirs(str(root))}
 
     async def ensure_run(self, run_id: str) -> bool:
         """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (DESIGN §4)."""
@@ -171,7 +196,7 @@ class Engine:
             return False
         if run_id in self._known:
             return True
-        if await asyncio.to_thread(layout.run_dir, self.root, run_id) is None:
+        if await asyncio.to_thread(self._run_dir, run_id) is None:
             return False
         await self.ingest(run_id)
         return run_id in self._known
@@ -188,7 +213,8 @@ class Engine:
     async def _sweep(self) -> None:
         """Catch what file events miss: new or vanished directories, and runs turning stalled."""
         on_disk = await asyncio.to_thread(self._dirs_on_disk)
-        self.mark_dirty((on_disk - self._known) | (self._known - on_disk))
+        vanished = self._known - on_disk if await asyncio.to_thread(self._roots_present) else set()
+        self.mark_dirty((on_disk - self._known) | vanished)
         now, stall = time.time(), self.settings.stall_timeout_s
         for run_id in list(self._known):
             tailer = self._tailers.get(run_id)
@@ -203,9 +229,10 @@ class Engine:
         """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
         self._loop = asyncio.get_running_loop()
         self._known = await asyncio.to_thread(self.catalog.run_ids)
-        stop = threading.Event()
-        watcher = threading.Thread(target=watch_runs, args=(self.root, self._on_files_changed, stop),
-                                   name="windtunnel-watcher", daemon=True)
+        watcher = self.watcher = RunsWatcher(
+            self.roots, self._on_files_changed, self._on_runs_found, self.conditions,
+            max_watches=self.settings.max_watches, poll_ms=self.settings.watch_poll_ms,
+        )
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
@@ -214,10 +241,9 @@ class Engine:
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
         finally:
-            stop.set()
             drain.cancel()
             await asyncio.gather(drain, return_exceptions=True)
-            await asyncio.to_thread(watcher.join)
+            await asyncio.to_thread(watcher.stop)
             self._loop = None
 
     def close(self) -> None:
