@@ -37,8 +37,13 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
-    """`liveSubscribers`: open stream connections plus open live pages."""
-    return SafeJSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+    """`liveSubscribers`: open stream connections plus open live pages. `watch`: how file changes are
+    noticed ("mixed": some runs are polled). `warnings`: what keeps the pipeline from its job right now."""
+    engine = get_engine()
+    return SafeJSONResponse({
+        "status": "ok", "liveSubscribers": engine.hub.live_readers(), "watch": engine.watch_mode,
+        "warnings": [c.to_api() for c in engine.conditions.items()],
+    })
 
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])

@@ -107,9 +107,19 @@ class InstanceDetail(Instance):
     steps: list[Step]
 
 
+class PipelineWarning(_Model):
+    """Something that keeps the pipeline from doing its job right now (also shown in every page's header)."""
+
+    key: str
+    message: str
+    fix: str
+
+
 class Health(_Model):
     status: Literal["ok"]
     liveSubscribers: int
+    watch: Literal["inotify", "polling", "mixed"]
+    warnings: list[PipelineWarning]
 
 
 class ErrorDetail(_Model):

@@ -6,10 +6,10 @@ Two threads, each blocked in watchfiles' `RustNotify.watch`:
   second that each root is still the directory it watches, and rebuilds the
   watcher when the set of runs changes (the new one started before the old is
   drained and closed; runs that appeared meanwhile go to `on_found`);
-- the *poll* thread polls whatever inotify cannot hold: runs beyond the watch
-  budget or the system's limit, everything where inotify is unavailable, or
-  everything when `poll_ms` asks for it (network filesystems see no events for
-  other hosts' writes).
+- the *poll* thread stats whatever inotify cannot hold, every 0.5 s: runs
+  beyond the watch budget or the system's limit, everything where inotify is
+  unavailable, or everything every `poll_ms` when asked (network filesystems
+  see no events for other hosts' writes).
 
 watchfiles returns a batch once the set of changes stopped growing for one
 `step`, so an append waits 1-2 steps: `step` is 3 ms (idle cost ≈ 0.6% of a
@@ -26,21 +26,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from watchfiles._rust_notify import RustNotify
 
 from .conditions import Conditions
-from .watch_plan import WatchPlan, plan, priority, reduce_events, run_dirs
+from .watch_plan import RUN_FILES, WatchPlan, plan, priority, reduce_events, run_dirs
 
 log = logging.getLogger(__name__)
 
 STEP_MS = 3
 DEBOUNCE_MS = 40  # caps how long a continuous stream of writes can hold a batch back
-POLL_STEP_MS = 50  # the poll thread's batches: its latency is the poll interval anyway
-FALLBACK_POLL_MS = 500  # polling interval when inotify cannot be used: a line trails by ≤ 0.55 s
+FALLBACK_POLL_MS = 500  # polling interval when inotify cannot be used: a line trails by ≤ 0.5 s
 CHECK_MS = 1000  # how often roots are checked and the set of runs rescanned
 RETRY_S = 60.0  # a watcher cut short by the system retries the whole set this often
 MAX_WATCHES_PATH = "/proc/sys/fs/inotify/max_user_watches"
@@ -267,7 +266,7 @@ class RunsWatcher:
             self._conditions.set(
                 "watch",
                 f"File events are unavailable here ({self._unavailable}): every run is polled, "
-                f"so updates may trail by up to {_seconds(FALLBACK_POLL_MS + POLL_STEP_MS)}.",
+                f"so updates may trail by up to {_seconds(FALLBACK_POLL_MS)}.",
                 "Put the runs folder on a local filesystem, or set WINDTUNNEL_WATCH_POLL_MS to choose the interval.",
             )
         else:
@@ -275,7 +274,7 @@ class RunsWatcher:
             self._conditions.set(
                 "watch",
                 f"File watches ran out (room for {limit:,}): runs beyond that are polled, "
-                f"so their updates may trail by up to {_seconds(FALLBACK_POLL_MS + POLL_STEP_MS)}.",
+                f"so their updates may trail by up to {_seconds(FALLBACK_POLL_MS)}.",
                 f"Raise fs.inotify.max_user_watches (now {system_watch_limit() or '?'}; "
                 "e.g. sysctl -w fs.inotify.max_user_watches=524288) and WINDTUNNEL_MAX_WATCHES if set.",
             )
@@ -283,41 +282,28 @@ class RunsWatcher:
     # -- the poll thread -----------------------------------------------------------------------------
 
     def _poll_loop(self) -> None:
-        poller: Notifier | None = None
-        wake = _Either(self._stop, self._polled_changed)
+        """Stat what inotify does not watch, every interval. Not watchfiles' PollWatcher: it compares
+        mtimes in whole seconds, so a second append within the same second would wait for a later write."""
+        interval = (self._poll_ms if self._poll_ms is not None else FALLBACK_POLL_MS) / 1000
+        seen: dict[str, Any] = {}
         while not self._stop.is_set():
-            if self._polled_changed.is_set() or poller is None:
-                self._polled_changed.clear()
-                if poller is not None:
-                    self._drain(poller)
-                poller = self._poller(self.plan.polled)
-            if poller is None:  # nothing to poll: wait for a plan that has some
-                self._polled_changed.wait(CHECK_MS / 1000)
-                continue
-            try:
-                result = poller.watch(self._debounce_ms, POLL_STEP_MS, CHECK_MS, wake)
-            except Exception as exc:  # noqa: BLE001 - rebuild from the current plan
-                log.warning("polling for file changes failed (%s); starting over", exc)
-                poller.close()
-                poller = None
-                self._stop.wait(0.5)
-                continue
-            if isinstance(result, set):
-                self._handle(result)
-        if poller is not None:
-            poller.close()
-
-    def _poller(self, paths: Iterable[str]) -> Notifier | None:
-        interval = self._poll_ms if self._poll_ms is not None else FALLBACK_POLL_MS
-        paths = list(paths)
-        for _ in range(3):
-            if not paths:
-                return None
-            try:
-                return self._factory(paths, False, True, interval, False, False)
-            except OSError:  # a path vanished: poll the rest; the native thread's rescan notices the change
-                paths = [p for p in paths if os.path.isdir(p)]
-        return None
+            self._polled_changed.clear()
+            now = {path: _signature(path, path in self._root_set) for path in self.plan.polled}
+            fresh = {os.path.basename(p) for p in now if p not in seen and p not in self._root_set}
+            changed = [p for p, signature in now.items() if p in seen and seen[p] != signature]
+            runs: set[str] = set()
+            for path in changed:
+                if path in self._root_set:  # runs appeared or went: poll them, and re-plan
+                    runs |= now[path] ^ seen[path]
+                    self._rescan.set()
+                else:
+                    runs.add(os.path.basename(path))
+            seen = now
+            if fresh:  # newly polled: whatever happened before the first look is caught up
+                self._on_found(fresh)
+            if runs:
+                self._on_change(runs)
+            self._polled_changed.wait(interval)
 
     # -- both threads --------------------------------------------------------------------------------
 
@@ -327,6 +313,21 @@ class RunsWatcher:
             self._rescan.set()
         if events.runs:
             self._on_change(events.runs)
+
+
+def _signature(path: str, is_root: bool) -> Any:
+    """What polling compares: a root's run names, or a run's files' (inode, size, mtime in ns)."""
+    if is_root:
+        return frozenset(os.path.basename(d) for d in run_dirs(path))
+    stats = []
+    for name in RUN_FILES:
+        try:
+            st = os.stat(os.path.join(path, name))
+        except OSError:
+            stats.append(None)
+            continue
+        stats.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stats)
 
 
 def _identity(path: str) -> tuple[int, int]:
