@@ -26,8 +26,10 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
 from ..catalog import Catalog
+from ..catalog.database import CORRUPT, fault_of, remove_sqlite, sqlite_file
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
+from .catalog_guard import CatalogGuard
 from .conditions import Conditions
 from .hub import Hub
 from .tailer import RunTailer, TailResult
@@ -58,7 +60,8 @@ class Engine:
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
         self.settings = settings
         self.conditions = Conditions()  # what is wrong right now: shown on every page and in /api/health
-        self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        self.catalog = open_catalog(settings)
+        self._guard = CatalogGuard(self.catalog.engine, settings.db_url, self.conditions)  # under the ingest lock
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
@@ -69,6 +72,7 @@ class Engine:
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
+        self._ingesting = False  # the drain is polling a run right now
         self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
         self._loop: asyncio.AbstractEventLoop | None = None
         self.watcher: RunsWatcher | None = None  # while `run` runs
@@ -101,12 +105,17 @@ class Engine:
         Also returns the run as it now stands, so the hub can serve readers at the head without a query.
         """
         with self._ingest_lock:
+            if self._guard.fault is not None:  # paused until the catalog works again (the sweep retries it)
+                return None
             try:
                 result = self._poll_locked(run_id)
-            except Exception:  # one broken run must not stop the others
-                log.exception("ingesting run %s failed", run_id)
+            except Exception as exc:  # one broken run must not stop the others
                 self._tailers.pop(run_id, None)  # its next poll starts from what the catalog holds
+                if not self._guard.note(exc):
+                    log.exception("ingesting run %s failed", run_id)
                 return None
+            if result is not None and result.changed:
+                self._guard.wrote()
         if result is None:
             return None
         return result, (self.catalog.run_row_from_values(run_id, result.run) if result.run else None)
@@ -182,7 +191,11 @@ class Engine:
             while self._dirty:
                 run_id = next(iter(self._dirty))
                 del self._dirty[run_id]
-                await self.ingest(run_id)
+                self._ingesting = True
+                try:
+                    await self.ingest(run_id)
+                finally:
+                    self._ingesting = False
             await self._wake.wait()
 
     # -- discovery -----------------------------------------------------------------------------------
@@ -210,8 +223,20 @@ class Engine:
             detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         return detail
 
+    def _check_catalog(self) -> bool:
+        """A deleted or faulty catalog noticed or retried; True when ingest resumes (every run is then re-read)."""
+        with self._ingest_lock:
+            resumed = self._guard.check()
+            if resumed:
+                self._tailers.clear()  # they hold offsets and keys of a catalog that is gone or was not written
+            return resumed
+
     async def _sweep(self) -> None:
-        """Catch what file events miss: new or vanished directories, and runs turning stalled."""
+        """Catch what file events miss: new or vanished directories, runs turning stalled, catalog faults."""
+        if await asyncio.to_thread(self._check_catalog):
+            self.mark_dirty(self._known | await asyncio.to_thread(self._dirs_on_disk))
+        elif self._guard.refilling and not self._dirty and not self._ingesting:
+            self._guard.refilled()
         on_disk = await asyncio.to_thread(self._dirs_on_disk)
         vanished = self._known - on_disk if await asyncio.to_thread(self._roots_present) else set()
         self.mark_dirty((on_disk - self._known) | vanished)
@@ -253,6 +278,19 @@ class Engine:
         if self._parse_pool is not None:
             self._parse_pool.shutdown(wait=True, cancel_futures=True)
         self.catalog.engine.dispose()
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog; a SQLite file too damaged to open is set aside and started afresh (no crash loop)."""
+    try:
+        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+    except Exception as exc:
+        path = sqlite_file(settings.db_url)
+        if path is None or fault_of(exc) != CORRUPT:
+            raise
+        log.warning("the catalog %s cannot be opened (%s): starting it afresh from the run files", path, exc)
+        remove_sqlite(path)
+        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
 
 
 _engine: Engine | None = None
