@@ -224,21 +224,31 @@ class Engine:
         return detail
 
     def _check_catalog(self) -> bool:
-        """A deleted or faulty catalog noticed or retried; True when ingest resumes (every run is then re-read)."""
-        with self._ingest_lock:
+        """A deleted or faulty catalog noticed or retried; True when ingest resumes (every run is then re-read).
+
+        Skipped while a poll holds the lock: the sweep must not wait behind a big backlog."""
+        if not self._ingest_lock.acquire(blocking=False):
+            return False
+        try:
             resumed = self._guard.check()
             if resumed:
                 self._tailers.clear()  # they hold offsets and keys of a catalog that is gone or was not written
             return resumed
+        finally:
+            self._ingest_lock.release()
+
+    def _survey(self) -> tuple[bool, set[str], bool]:
+        """In a thread: has ingest resumed after a catalog fault, the run directories on disk, are all roots there?"""
+        return self._check_catalog(), self._dirs_on_disk(), self._roots_present()
 
     async def _sweep(self) -> None:
         """Catch what file events miss: new or vanished directories, runs turning stalled, catalog faults."""
-        if await asyncio.to_thread(self._check_catalog):
-            self.mark_dirty(self._known | await asyncio.to_thread(self._dirs_on_disk))
+        resumed, on_disk, roots_present = await asyncio.to_thread(self._survey)
+        if resumed:
+            self.mark_dirty(self._known | on_disk)
         elif self._guard.refilling and not self._dirty and not self._ingesting:
             self._guard.refilled()
-        on_disk = await asyncio.to_thread(self._dirs_on_disk)
-        vanished = self._known - on_disk if await asyncio.to_thread(self._roots_present) else set()
+        vanished = self._known - on_disk if roots_present else set()
         self.mark_dirty((on_disk - self._known) | vanished)
         now, stall = time.time(), self.settings.stall_timeout_s
         for run_id in list(self._known):
