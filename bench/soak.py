@@ -161,6 +161,9 @@ def main() -> None:
         end = start + args.minutes * 60
         while time.monotonic() < end:
             pages[0].wait_for_timeout(SAMPLE_S * 1000)
+            if not Path(f"/proc/{app.pid}").exists():
+                raise SystemExit(f"the server (pid {app.pid}) stopped after {(time.monotonic() - start) / 60:.1f} "
+                                 f"min; its log: {app.log_path}")
             elapsed = time.monotonic() - start
             rss.append((elapsed, rss_bytes(app.pid)))
             reference = max((w for t, w in writer.history if t <= time.monotonic() - 1.0), default=0)
