@@ -1,6 +1,6 @@
 """Keeping ingest alive through catalog faults: a catalog deleted, corrupted, full or read-only (issue #19).
 
-The catalog is derived from the files (DESIGN §1). A deleted SQLite file (open
+The catalog is derived from the files (docs/design.md §1). A deleted SQLite file (open
 connections would go on writing to the unlinked inode, silently) or a corrupt
 one is recreated empty and every run re-read. An unwritable one (disk full,
 read-only) is waited out: ingest pauses, so nothing is parsed that could not

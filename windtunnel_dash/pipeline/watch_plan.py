@@ -1,4 +1,4 @@
-"""Which directories get an inotify watch and which are polled, and what a file event means (DESIGN.md §4).
+"""Which directories get an inotify watch and which are polled, and what a file event means (docs/design.md §4).
 
 Watches grow with runs, never with instances: each runs root is watched for new
 run directories and each run directory for its own files, never recursively

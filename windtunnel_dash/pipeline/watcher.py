@@ -1,4 +1,4 @@
-"""File events under the runs roots, reduced to "these runs changed" (DESIGN.md §4).
+"""File events under the runs roots, reduced to "these runs changed" (docs/design.md §4).
 
 Two threads, each blocked in watchfiles' `RustNotify.watch`:
 - the *native* thread owns one inotify watcher over the roots and the run

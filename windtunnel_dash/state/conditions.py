@@ -1,7 +1,7 @@
 """What is wrong with the pipeline right now, for the header of every page (pipeline/conditions.py).
 
 One background task per open page (started by `on_load`, so it dies with the tab,
-REFLEX_NOTES §1) waits on the engine's conditions and sends one delta when they
+docs/reflex.md §1) waits on the engine's conditions and sends one delta when they
 change: a page never claims to be live while watching is degraded or the runs
 folder or catalog is gone.
 """
