@@ -42,6 +42,15 @@ async def _exact(engine: Engine, run_dir: Path) -> bool:
     return rows == file_instances(run_dir)
 
 
+async def _ingested_run(engine: Engine, name: str, count: int) -> Path:
+    """A run of `count` instances under the engine's root, once the catalog holds exactly them."""
+    run_dir = engine.root / name
+    write_manifest(run_dir)
+    append(run_dir / "instances.jsonl", _lines(0, count))
+    await eventually(lambda: _exact(engine, run_dir), what=f"{name}'s first {count}")
+    return run_dir
+
+
 def _catalog_file(engine: Engine) -> Path:
     return Path(engine.settings.db_url.split("///", 1)[1])
 
@@ -49,10 +58,7 @@ def _catalog_file(engine: Engine) -> Path:
 def test_a_deleted_catalog_is_noticed_and_rebuilt_from_the_files(tmp_path: Path) -> None:
     async def main() -> None:
         async with running_engine(tmp_path) as engine:
-            run_dir = engine.root / "kept"
-            write_manifest(run_dir)
-            append(run_dir / "instances.jsonl", _lines(0, 50))
-            await eventually(lambda: _exact(engine, run_dir), what="first 50")
+            run_dir = await _ingested_run(engine, "kept", 50)
             db = _catalog_file(engine)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -67,10 +73,7 @@ def test_a_deleted_catalog_is_noticed_and_rebuilt_from_the_files(tmp_path: Path)
 def test_a_corrupted_catalog_is_rebuilt_without_a_crash_loop(tmp_path: Path) -> None:
     async def main() -> None:
         async with running_engine(tmp_path) as engine:
-            run_dir = engine.root / "damaged"
-            write_manifest(run_dir)
-            append(run_dir / "instances.jsonl", _lines(0, 200))
-            await eventually(lambda: _exact(engine, run_dir), what="first 200")
+            run_dir = await _ingested_run(engine, "damaged", 200)
             db = _catalog_file(engine)
             await asyncio.to_thread(engine.catalog.engine.dispose)
             with open(db, "r+b") as f:  # same inode, pages turned to garbage
@@ -92,10 +95,7 @@ def test_a_catalog_too_damaged_to_open_is_started_afresh(tmp_path: Path) -> None
 
     async def main() -> None:
         async with running_engine(tmp_path) as engine:
-            run_dir = engine.root / "fresh"
-            write_manifest(run_dir)
-            append(run_dir / "instances.jsonl", _lines(0, 5))
-            await eventually(lambda: _exact(engine, run_dir), what="the run ingested")
+            run_dir = await _ingested_run(engine, "fresh", 5)
     asyncio.run(main())
 
 
@@ -116,10 +116,7 @@ def test_a_full_data_directory_pauses_ingest_and_it_resumes_exactly_when_space_r
     async def main() -> None:
         db_url = f"sqlite:///{small_tmpfs / 'catalog.db'}"
         async with running_engine(tmp_path, data_dir=small_tmpfs, db_url=db_url) as engine:
-            run_dir = engine.root / "full"
-            write_manifest(run_dir)
-            append(run_dir / "instances.jsonl", _lines(0, 100))
-            await eventually(lambda: _exact(engine, run_dir), what="first 100")
+            run_dir = await _ingested_run(engine, "full", 100)
             filler = small_tmpfs / "filler"
             with open(filler, "wb") as f:  # take every free byte
                 try:
@@ -142,10 +139,7 @@ def test_a_full_data_directory_pauses_ingest_and_it_resumes_exactly_when_space_r
 def test_a_runs_root_that_vanishes_is_shown_held_and_resumed(tmp_path: Path) -> None:
     async def main() -> None:
         async with running_engine(tmp_path) as engine:
-            run_dir = engine.root / "away"
-            write_manifest(run_dir)
-            append(run_dir / "instances.jsonl", _lines(0, 20))
-            await eventually(lambda: _exact(engine, run_dir), what="first 20")
+            run_dir = await _ingested_run(engine, "away", 20)
             aside = tmp_path / "runs-aside"
             engine.root.rename(aside)
             await eventually(lambda: engine.conditions.get("runs_root") is not None, what="the root's absence shown")
