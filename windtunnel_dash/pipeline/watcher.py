@@ -270,10 +270,10 @@ class RunsWatcher:
                 "Put the runs folder on a local filesystem, or set WINDTUNNEL_WATCH_POLL_MS to choose the interval.",
             )
         else:
-            limit = self._kernel_cap if self._kernel_cap is not None else self._max_watches
-            self._conditions.set(
+            cause = "the system's limit" if self._kernel_cap is not None else f"WINDTUNNEL_MAX_WATCHES={self._max_watches}"
+            self._conditions.set(  # no counts in the text: it is logged again only when it changes
                 "watch",
-                f"File watches ran out (room for {limit:,}): runs beyond that are polled, "
+                f"File watches ran out ({cause}): runs beyond that are polled, "
                 f"so their updates may trail by up to {_seconds(FALLBACK_POLL_MS)}.",
                 f"Raise fs.inotify.max_user_watches (now {system_watch_limit() or '?'}; "
                 "e.g. sysctl -w fs.inotify.max_user_watches=524288) and WINDTUNNEL_MAX_WATCHES if set.",
