@@ -16,8 +16,14 @@ from windtunnel_dash.state.run_list import RunListState
 app = rx.App(api_transformer=build_api(), stylesheets=["/dash.css"])
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
+# Every page also follows the pipeline's warnings (its header shows them).
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=[RunListState.follow, ConditionsState.follow])
-app.add_page(run_detail_page, route="/runs/[run_id]", title="Run · windtunnel", on_load=[RunDetailState.follow, ConditionsState.follow])
+app.add_page(
+    run_detail_page,
+    route="/runs/[run_id]",
+    title="Run · windtunnel",
+    on_load=[RunDetailState.follow, ConditionsState.follow],
+)
 app.add_page(
     instance_page,
     route="/runs/[run_id]/instances/[instance_id]",
