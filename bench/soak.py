@@ -152,7 +152,8 @@ def main() -> None:
         for page in pages:  # open before writing starts: the first minutes are measured, not spent loading
             page.goto(app.url("/runs/soak_run"), timeout=120_000)
             page.get_by_test_id("filter-all-count").wait_for(timeout=120_000)
-        stream = StreamClient(f"{app.ws_url}/api/runs/soak_run/stream")
+        # ?batch=1: a program reading 500 messages a second takes them one array per flush (docs/design.md §5)
+        stream = StreamClient(f"{app.ws_url}/api/runs/soak_run/stream?batch=1")
         stream.start()
         writer.start()
         start = time.monotonic()
