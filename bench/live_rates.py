@@ -1,13 +1,15 @@
 """Live at every rate (issue 13): how long a line takes to show, at fixed write rates from 1 to 5,000/s.
 
-    .venv/bin/python bench/live_rates.py [--rates 1,10,30,100,300,1000,5000] [--seconds 20] [--only stream|page]
+    .venv/bin/python bench/live_rates.py [--rates 1,10,30,100,300,1000,5000] [--seconds 20] [--only stream|page|list]
 
 For each rate a fresh run is written on a fixed schedule (lines due at start + n/rate, written in slices
 of at least 5 ms, as a runner appends them) for `--seconds`, once for each reader:
 
   * stream: one WebSocket client on WS /api/runs/{id}/stream; append → `instance_complete` received;
   * page: the run detail page in Chromium; append → the line's row in the DOM (rows up to 1,000/s),
-    and how far the All count on screen trails the file (every rate). Also the state deltas per second.
+    and how far the All count on screen trails the file (every rate). Also the state deltas per second,
+    and how much of the count trail is the server's (write → the frame carrying the count);
+  * list: the run list in Chromium; how far the run's instances cell trails the file.
 
 Each figure is p50 / p95 over the whole run, then the p95 of the lines written in the first 5 s and in
 the last 5 s: lag that builds up shows as a last-5-s p95 worse than the first. Targets (issue 13): stream
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from detail_support import DOM_PROBE, bench_app, chromium, instance_record, open_writer, pct, wait_ingested
+from detail_support import DOM_PROBE, WS_PROBE, bench_app, chromium, instance_record, open_writer, pct, wait_ingested
 
 EDGE_S = 5.0  # the first and last seconds compared for build-up
 ROWS_UP_TO = 1000  # above this the grid shows a fraction of the rows: rows are not timed
@@ -139,6 +141,7 @@ def page_pass(app, browser, rate: float, seconds: float, rng: random.Random) -> 
     writer.write_batch(instances=[instance_record(0, rng)])
     wait_ingested(app, run_id, 1)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.add_init_script(WS_PROBE)
     frames: list[float] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(time.time() * 1000)))
     page.goto(app.url(f"/runs/{run_id}"))
@@ -171,6 +174,14 @@ def page_pass(app, browser, rate: float, seconds: float, rng: random.Random) -> 
         if shown > 1 and reached is not None and at >= written.start_ms:
             counts.append((reached, at - reached))
     deltas = [t for t in frames if written.start_ms <= t <= end_ms]
+    framed = page.evaluate("window.__countFrames")
+    server = [at - reached for at, shown in framed
+              if shown > 1 and (reached := written.first_write_reaching(shown - 1)) is not None and at >= written.start_ms]
+    busy = page.evaluate("window.__longTasks")
+    long_ms = sum(d for t, d in busy if written.start_ms <= t <= end_ms)
+    print(f"    {rate:g}/s: of the count trail, write → frame in the page p50 {pct(server, 50):.0f} / p95 "
+          f"{pct(server, 95):.0f} ms; long tasks {100 * long_ms / max(1.0, end_ms - written.start_ms):.0f}% "
+          f"of the time", flush=True)
     page.close()
     writer.finalize()
     span_s = (end_ms - written.start_ms) / 1000
@@ -178,37 +189,92 @@ def page_pass(app, browser, rate: float, seconds: float, rng: random.Random) -> 
             len(deltas) / span_s if span_s > 0 else 0.0)
 
 
+# Records each value the run's instances cell on the run list shows, with the time (epoch ms) it appeared.
+LIST_PROBE = """
+(runId) => {
+  window.__listCounts = [];
+  const mark = () => {
+    const cell = document.querySelector(`.wt-row[data-run-id="${runId}"] .wt-instances`);
+    if (!cell) return;
+    const n = parseInt(cell.textContent.replace(/,/g, ''), 10);
+    const last = window.__listCounts[window.__listCounts.length - 1];
+    if (!last || last[1] !== n) window.__listCounts.push([Date.now(), n]);
+  };
+  new MutationObserver(mark).observe(document.body, {subtree: true, childList: true, characterData: true});
+  mark();
+}
+"""
+
+
+def list_pass(app, browser, rate: float, seconds: float, rng: random.Random) -> tuple[Figures, float]:
+    """(how far the run's instances cell on the run list trails the file, deltas per second while writing)."""
+    run_id = f"rates_list_{rate:g}"
+    writer = open_writer(app.runs_dir, run_id)
+    writer.write_batch(instances=[instance_record(0, rng)])
+    wait_ingested(app, run_id, 1)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    frames: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(time.time() * 1000)))
+    page.goto(app.url("/"))
+    page.wait_for_selector(f'.wt-row[data-run-id="{run_id}"] .wt-instances', timeout=60_000)
+    page.evaluate(LIST_PROBE, run_id)
+    page.wait_for_timeout(1000)
+    written = Written()
+    thread = threading.Thread(target=write_paced, args=(writer, rate, seconds, 0, rng, written))
+    thread.start()
+    while thread.is_alive():
+        page.wait_for_timeout(100)
+    thread.join()
+    final = written.totals[-1] + 1
+    page.wait_for_function(f"() => window.__listCounts.some(([, n]) => n === {final})", timeout=60_000)
+    end_ms = written.times[-1]
+    counts = [(reached, at - reached) for at, shown in page.evaluate("window.__listCounts")
+              if shown > 1 and (reached := written.first_write_reaching(shown - 1)) is not None
+              and at >= written.start_ms]
+    deltas = [t for t in frames if written.start_ms <= t <= end_ms]
+    page.close()
+    writer.finalize()
+    return figures(counts, written.start_ms, seconds), len(deltas) / max(0.001, (end_ms - written.start_ms) / 1000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", default="1,10,30,100,300,1000,5000")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--only", choices=("stream", "page"))
+    parser.add_argument("--only", choices=("stream", "page", "list"))
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     rng = random.Random(13)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     stream: dict[float, tuple[Figures, float]] = {}
     page: dict[float, tuple[Figures, Figures, float]] = {}
+    listed: dict[float, tuple[Figures, float]] = {}
     with tempfile.TemporaryDirectory(prefix="live-rates-") as tmp, bench_app(Path(tmp)) as app:
         if args.only != "page":
             for rate in rates:
                 if rate <= 1000:
                     stream[rate] = asyncio.run(stream_pass(app, rate, args.seconds, rng))
                     print(f"  stream {rate:g}/s: {stream[rate][0].cell()}", flush=True)
-        if args.only != "stream":
+        if args.only in (None, "page", "list"):
             with chromium() as browser:
                 for rate in rates:
-                    page[rate] = page_pass(app, browser, rate, args.seconds, rng)
-                    print(f"  page {rate:g}/s: rows {page[rate][0].cell()}, counts {page[rate][1].cell()}", flush=True)
+                    if args.only != "list":
+                        page[rate] = page_pass(app, browser, rate, args.seconds, rng)
+                        print(f"  page {rate:g}/s: rows {page[rate][0].cell()}, counts {page[rate][1].cell()}",
+                              flush=True)
+                    if args.only != "page":
+                        listed[rate] = list_pass(app, browser, rate, args.seconds, rng)
+                        print(f"  run list {rate:g}/s: count {listed[rate][0].cell()}", flush=True)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\nms, p50 / p95 over {args.seconds:g} s (p95 of the first {EDGE_S:g} s → p95 of the last {EDGE_S:g} s)")
-    print(f"| rate/s | stream message | stats_update max/s | browser row | All count on screen | deltas/s |")
-    print("|---|---|---|---|---|---|")
+    print("| rate/s | stream message | stats_update max/s | detail: row | detail: All count | detail deltas/s "
+          "| run list: count | list deltas/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for rate in rates:
-        s = stream.get(rate)
-        p = page.get(rate)
+        s, p, ls = stream.get(rate), page.get(rate), listed.get(rate)
         print(f"| {rate:,.0f} | {s[0].cell() if s else '—'} | {s[1] if s else '—'} | "
-              f"{p[0].cell() if p else '—'} | {p[1].cell() if p else '—'} | {f'{p[2]:.1f}' if p else '—'} |")
+              f"{p[0].cell() if p else '—'} | {p[1].cell() if p else '—'} | {f'{p[2]:.1f}' if p else '—'} | "
+              f"{ls[0].cell() if ls else '—'} | {f'{ls[1]:.1f}' if ls else '—'} |")
 
 
 if __name__ == "__main__":
