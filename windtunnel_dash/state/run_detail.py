@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 from typing import Any
 
@@ -34,6 +35,7 @@ from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
 from windtunnel_dash.state.cadence import DetailCadence
 from windtunnel_dash.state.deltas import assign_changed
+from windtunnel_dash.state.shared_reads import SharedReads
 from windtunnel_dash.state.detail_views import (
     FAILURES_SHOWN,
     PAGE_SIZE,
@@ -80,6 +82,15 @@ def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Ref
     )
     refresh.took_s = time.perf_counter() - t0
     return refresh
+
+
+# Pages of one run share their refresh reads: at most one scan per chart every this many seconds,
+# however many pages are open (state/shared_reads.py).
+_REFRESHES: SharedReads[tuple[str, str, tuple[str, ...]], _Refresh] = SharedReads(fresh_s=0.5)
+
+
+async def _refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Refresh:
+    return await _REFRESHES.get((run_id, q, charts), functools.partial(_read_refresh, run_id, q, charts))
 
 
 @dataclasses.dataclass
@@ -214,7 +225,7 @@ class RunDetailState(rx.State):
             return
         page = await self._repaint(run_id, view)
         # Charts only: _read_page has just counted the search's matches (a scan of the run at 100k).
-        refresh = await asyncio.to_thread(_read_refresh, run_id, "")
+        refresh = await _refresh(run_id, "")
         async with self:
             await self._apply_refresh(refresh)
         await self._stream(run_id, view, page.head)
@@ -276,7 +287,7 @@ class RunDetailState(rx.State):
                             await self._apply_refresh(refresh)
                     chart = None if pending is not None else cadence.refresh_due(loop.time(), batch=batch is not None)
                     if chart is not None:
-                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q, (chart,)))
+                        pending = asyncio.create_task(_refresh(run_id, view.q, (chart,)))
         finally:
             if pending is not None:
                 pending.cancel()
