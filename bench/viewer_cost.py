@@ -121,9 +121,11 @@ def main() -> None:
         per_mb = (r["rss"] - r["idle_rss"]) / viewers / 1e6
         per_cpu = 100 * (r["cpu"] - r["idle_cpu"]) / viewers
         rows.append((viewers, r, per_mb, per_cpu))
+        per_delta_ms = 1000 * (r["cpu"] - r["idle_cpu"]) / max(0.001, r["frames_per_viewer_s"] * viewers)
         print(f"  {viewers} viewers: server CPU {100 * r['idle_cpu']:.0f}% of a core without viewers → "
               f"{100 * r['cpu']:.0f}% with; RSS {r['idle_rss'] / 1e6:.0f} → {r['rss'] / 1e6:.0f} MB; "
-              f"{r['frames_per_viewer_s']:.1f} deltas/s each", flush=True)
+              f"{r['frames_per_viewer_s']:.1f} deltas/s each, {per_delta_ms:.2f} ms of server CPU per delta "
+              f"(a starved server sends fewer: compare this across loads)", flush=True)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\nrun written at {args.rate}/s; {args.seconds:g} s per phase")
     print("| viewers | server CPU (no viewer → viewers) | added per viewer | RSS (no viewer → viewers) | added per viewer |")

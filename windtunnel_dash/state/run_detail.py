@@ -128,6 +128,12 @@ class _Held:
         return bool(self.hits or self.failed)
 
 
+def _plain(rows: list[InstanceView]) -> list[InstanceView]:
+    """The list behind a state var: read through Reflex's change-tracking proxy, every row touched
+    is wrapped in a proxy of its own (a quarter of a page's CPU at 200/s). Only for reading."""
+    return getattr(rows, "__wrapped__", rows)
+
+
 @dataclasses.dataclass
 class _Page:
     head: int
@@ -327,9 +333,9 @@ class RunDetailState(rx.State):
             if matching and self.paused:
                 live.new_count += held.hit_count
             elif matching:
-                live.rows, _ = prepend_newest(live.rows, matching, PAGE_SIZE)
+                live.rows, _ = prepend_newest(_plain(live.rows), matching, PAGE_SIZE)
             if failures:
-                live.failures, _ = prepend_newest(live.failures, failures, FAILURES_SHOWN)
+                live.failures, _ = prepend_newest(_plain(live.failures), failures, FAILURES_SHOWN)
 
     # ---- applying data (called inside `async with self`) -----------------------------
     def _apply_counts(self, live: "RunLiveState", s: Stats) -> None:
