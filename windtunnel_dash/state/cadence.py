@@ -4,10 +4,13 @@ The hub already caps batches at ≤ 10 a second per page. On top of that the pag
 
 - **Counts** go out with every batch, at once.
 - **Rows** (the grid and the latest failures) go with their batch too, unless batches come back to
-  back *and* each replaces much of a list (at least half the grid, or every failure shown): then a
-  page of rows rewritten ten times a second is cost without meaning, and rows go at most every
+  back *and* each replaces much of a list (30% of the grid, or every failure shown): then rows
+  rewritten ten times a second are cost without meaning (in the browser, and on the server, where
+  a page of rows is most of a delta's encoding, for every viewer), and rows go at most every
   `rows_every_s` (counts still go with every batch). Held rows go as soon as batches stop coming
-  back to back. So up to a few hundred results a second every row shows with its batch.
+  back to back. At the hub's 9.5 batches a second that is from about 150 results a second: up to
+  that every row shows with its batch. A big batch after a stall is not back to back, so it
+  never waits.
 - **Charts and header** are read in a thread at most every `refresh_every_s` (longer when a read is
   slow, so scans take at most 1/`refresh_spacing` of the time), one chart at a time, and go in a
   delta of their own, or ride along with a batch when batches come back to back (the cap holds).
@@ -65,7 +68,7 @@ class DetailCadence:
 
     def floods(self, rows: int, failures: int) -> bool:
         """Whether a batch bringing `rows` grid rows and `failures` failures replaces much of a list."""
-        return rows >= max(1, self.page_size // 2) or failures >= self.failures_shown
+        return rows >= max(1, self.page_size * 3 // 10) or failures >= self.failures_shown
 
     def rows_due(self, now: float, *, batch: bool, back_to_back: bool, flood: bool) -> bool:
         """Whether held rows go with this delta. Without a batch this is the held rows' own delta."""
