@@ -12,8 +12,11 @@ The hub already caps batches at ≤ 10 a second per page. On top of that the pag
   that every row shows with its batch. A big batch after a stall is not back to back, so it
   never waits.
 - **Charts and header** are read in a thread at most every `refresh_every_s` (longer when a read is
-  slow, so scans take at most 1/`refresh_spacing` of the time), one chart at a time, and go in a
-  delta of their own, or ride along with a batch when batches come back to back (the cap holds).
+  slow: the scans compete with ingest, so they take at most 1/`refresh_spacing` of the time), and
+  go in a delta of their own, or ride along with a batch when batches come back to back (the cap
+  holds). One chart at a time, in turn: a recharts re-render holds the page's main thread for tens
+  of ms (a row arriving meanwhile waits), and a refresh scans the run once instead of twice.
+  Without batches the header is still read every `heartbeat_s` (a run may become stalled).
 
 Every method takes `now` (event-loop seconds), so tests drive it without a clock.
 """
@@ -26,6 +29,7 @@ import math
 # A batch that came sooner than this many hub intervals after the last is "back to back": the
 # stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
 QUIET_INTERVALS = 1.5
+CHARTS = ("timeline", "latency")
 
 
 @dataclasses.dataclass
@@ -37,7 +41,7 @@ class DetailCadence:
     refresh_every_s: float = 1.0
     refresh_spacing: float = 10.0
     heartbeat_s: float = 5.0
-    charts: tuple[str, ...] = ("timeline", "latency")
+    charts: tuple[str, ...] = CHARTS
     batch_at: float = -math.inf  # the last batch
     rows_at: float = -math.inf  # the last time held rows went out
     refresh_at: float = -math.inf  # the last refresh read started

@@ -33,9 +33,8 @@ from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
 from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
-from windtunnel_dash.state.cadence import DetailCadence
+from windtunnel_dash.state.cadence import CHARTS, DetailCadence
 from windtunnel_dash.state.deltas import assign_changed
-from windtunnel_dash.state.shared_reads import SharedReads
 from windtunnel_dash.state.detail_views import (
     FAILURES_SHOWN,
     PAGE_SIZE,
@@ -54,8 +53,8 @@ from windtunnel_dash.state.detail_views import (
     timeline_points,
     view_links,
 )
+from windtunnel_dash.state.shared_reads import SharedReads
 
-CHARTS = ("timeline", "latency")  # a live refresh reads one of them, in turn (see state/cadence.py)
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -261,7 +260,7 @@ class RunDetailState(rx.State):
         """
         hub = get_engine().hub
         loop = asyncio.get_running_loop()
-        cadence = DetailCadence(hub.min_interval, PAGE_SIZE, FAILURES_SHOWN, charts=CHARTS, refresh_at=loop.time())
+        cadence = DetailCadence(hub.min_interval, PAGE_SIZE, FAILURES_SHOWN, refresh_at=loop.time())
         pending: asyncio.Task[_Refresh] | None = None
         held = _Held()
         try:
