@@ -1,4 +1,4 @@
-"""Paced: the latest value, at most one release per interval, leading edge (DESIGN §4 "Cadence")."""
+"""Paced: the latest value, at most one release per interval, leading edge (docs/design.md §4 "Cadence")."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ cursor: nothing queues per client. Every send is awaited, so a client that
 stops reading stalls only its own pump (TCP back-pressure) and its cursor
 simply falls behind; it catches up from the catalog when it reads again.
 
-The stream is for programs (DESIGN.md §4 "Cadence"): by default its
+The stream is for programs (docs/design.md §4 "Cadence"): by default its
 subscription is uncapped, so each commit's `instance_complete` messages go at
 once, and only `stats_update` is paced to the hub's rate (the latest counts,
 at most 10 a second). With `?batch=1` every flush is one frame, so the

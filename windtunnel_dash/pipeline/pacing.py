@@ -1,4 +1,4 @@
-"""At most one release per interval, latest value wins (DESIGN.md §4 "Cadence").
+"""At most one release per interval, latest value wins (docs/design.md §4 "Cadence").
 
 For what only needs to be current, not complete (a run's counts): a value that
 comes too soon after the last release is held, and replaced by any later one,

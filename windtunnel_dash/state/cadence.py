@@ -1,4 +1,4 @@
-"""When the run detail page's live task sends what (DESIGN.md §4 "Cadence"), as a pure, clock-injected class.
+"""When the run detail page's live task sends what (docs/design.md §4 "Cadence"), as a pure, clock-injected class.
 
 The hub already caps batches at ≤ 10 a second per page. On top of that the page decides:
 

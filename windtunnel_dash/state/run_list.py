@@ -213,7 +213,7 @@ class RunListState(rx.State):
             while True:
                 version = engine.hub.version
                 # Spaced from the start of one read to the next, so a change waits at most one interval
-                # (plus the read) for its delta, however long the read takes (DESIGN §4 "Cadence").
+                # (plus the read) for its delta, however long the read takes (docs/design.md §4 "Cadence").
                 next_allowed = time.monotonic() + min_gap
                 await self._fetch_and_apply(query)
                 await engine.hub.wait_changed(version, REQUERY_S)
