@@ -104,7 +104,7 @@ async def test_instance_messages_are_not_held_back_by_the_cap(app_server):
     arrivals = [t for m, t in zip(reader.received, reader.arrived) if m["type"] == "instance_complete"]
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     apart = [g for g in gaps if 0.015 < g < 0.08]
-    assert len(apart) >= 8, f"instance messages came in bunches: gaps {[round(g * 1000) for g in gaps]} ms"
+    assert len(apart) >= 6, f"instance messages came in bunches: gaps {[round(g * 1000) for g in gaps]} ms"
 
 
 async def test_steps_only_when_asked(app_server):
