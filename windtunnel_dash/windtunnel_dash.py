@@ -1,8 +1,10 @@
 """The Reflex app: pages, the public API and the background engine on one port."""
 
 import reflex as rx
+from reflex.config import get_config
 
 from windtunnel_dash.api.app import build_api
+from windtunnel_dash.auth import access_control
 from windtunnel_dash.demo import demo_lifespan
 from windtunnel_dash.pages.instance import instance_page
 from windtunnel_dash.pages.run_detail import run_detail_page
@@ -12,7 +14,8 @@ from windtunnel_dash.state.instance import InstanceState
 from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
 
-app = rx.App(api_transformer=build_api(), stylesheets=["/dash.css"])
+# The access-control wrapper comes last, so it is outermost: nothing on the port is served around it.
+app = rx.App(api_transformer=[build_api(), access_control(get_config().backend_host)], stylesheets=["/dash.css"])
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=RunListState.follow)
