@@ -24,6 +24,12 @@ class Settings:
     # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
     max_updates_per_s: float = 9.5
 
+    @property
+    def demo_runs_dir(self) -> Path:
+        """Where DEMO=1 writes its simulated runs: inside the dashboard's own data, never in the runs
+        root (which may be the user's real runs, or read-only); watched beside the runs root."""
+        return self.data_dir / "demo-runs"
+
     @classmethod
     def from_env(cls) -> "Settings":
         runs_dir = Path(os.environ.get("WINDTUNNEL_RUNS_DIR", "runs")).resolve()

@@ -75,6 +75,15 @@ class Engine:
     def root(self) -> Path:
         return self.settings.runs_dir
 
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """Where runs are: the runs root and, with DEMO on, the demo runs folder beside it (DESIGN §10)."""
+        return (self.root, self.settings.demo_runs_dir) if self.settings.demo else (self.root,)
+
+    def _home(self, run_id: str) -> Path:
+        """The folder holding `run_id`: the first root that has it (an id in both is the runs root's)."""
+        return next((root for root in self.roots if (root / run_id).exists()), self.root)
+
     # -- ingest (one poll at a time) -----------------------------------------------------------------
 
     def _poll(self, run_id: str) -> tuple[TailResult, RunRow | None] | None:
@@ -96,9 +105,10 @@ class Engine:
     def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
         if tailer is None:
-            path = layout.run_dir(self.root, run_id)
+            home = self._home(run_id)
+            path = layout.run_dir(home, run_id)
             if path is None:
-                if run_id in self._known or not (self.root / run_id).exists():
+                if run_id in self._known or not (home / run_id).exists():
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
@@ -159,11 +169,14 @@ class Engine:
     # -- discovery -----------------------------------------------------------------------------------
 
     def _dirs_on_disk(self) -> set[str]:
-        try:
-            with os.scandir(self.root) as entries:
-                return {e.name for e in entries if e.is_dir() and layout.is_safe_run_id(e.name)}
-        except OSError:
-            return set()
+        found: set[str] = set()
+        for root in self.roots:
+            try:
+                with os.scandir(root) as entries:
+                    found |= {e.name for e in entries if e.is_dir() and layout.is_safe_run_id(e.name)}
+            except OSError:
+                continue
+        return found
 
     async def ensure_run(self, run_id: str) -> bool:
         """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (DESIGN §4)."""
@@ -171,7 +184,7 @@ class Engine:
             return False
         if run_id in self._known:
             return True
-        if await asyncio.to_thread(layout.run_dir, self.root, run_id) is None:
+        if await asyncio.to_thread(lambda: layout.run_dir(self._home(run_id), run_id)) is None:
             return False
         await self.ingest(run_id)
         return run_id in self._known
@@ -204,9 +217,10 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._known = await asyncio.to_thread(self.catalog.run_ids)
         stop = threading.Event()
-        watcher = threading.Thread(target=watch_runs, args=(self.root, self._on_files_changed, stop),
-                                   name="windtunnel-watcher", daemon=True)
-        watcher.start()
+        watchers = [threading.Thread(target=watch_runs, args=(root, self._on_files_changed, stop),
+                                     name=f"windtunnel-watcher-{n}", daemon=True) for n, root in enumerate(self.roots)]
+        for watcher in watchers:
+            watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
         try:
@@ -217,7 +231,8 @@ class Engine:
             stop.set()
             drain.cancel()
             await asyncio.gather(drain, return_exceptions=True)
-            await asyncio.to_thread(watcher.join)
+            for watcher in watchers:
+                await asyncio.to_thread(watcher.join)
             self._loop = None
 
     def close(self) -> None:
