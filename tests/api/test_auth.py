@@ -26,7 +26,7 @@ GUARDED = ["/", "/runs/some_run", "/api/runs", "/api/health", "/docs", "/openapi
 
 @pytest.fixture(scope="module")
 def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with running_app(tmp_path_factory.mktemp("auth"), name="auth", WINDTUNNEL_AUTH=f"{USER}:{PASSWORD}") as server:
+    with running_app(tmp_path_factory.mktemp("auth"), name="extra", WINDTUNNEL_AUTH=f"{USER}:{PASSWORD}") as server:
         yield server
 
 

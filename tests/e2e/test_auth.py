@@ -26,7 +26,7 @@ SOCKET_OUTCOME = """url => new Promise(resolve => {
 
 @pytest.fixture(scope="module")
 def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with running_app(tmp_path_factory.mktemp("e2e-auth"), name="auth", WINDTUNNEL_AUTH=f"{USER}:{PASSWORD}") as server:
+    with running_app(tmp_path_factory.mktemp("e2e-auth"), name="extra", WINDTUNNEL_AUTH=f"{USER}:{PASSWORD}") as server:
         yield server
 
 
