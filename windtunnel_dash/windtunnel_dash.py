@@ -13,13 +13,14 @@ from windtunnel_dash.pipeline.engine import engine_lifespan
 from windtunnel_dash.state.instance import InstanceState
 from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
+from windtunnel_dash.state.tab_title import RunTitleState
 
 # The access-control wrapper comes last, so it is outermost: nothing on the port is served around it.
 app = rx.App(api_transformer=[build_api(), access_control(get_config().backend_host)], stylesheets=["/dash.css"])
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=RunListState.follow)
-app.add_page(run_detail_page, route="/runs/[run_id]", title="Run · windtunnel", on_load=RunDetailState.follow)
+app.add_page(run_detail_page, route="/runs/[run_id]", title=RunTitleState.tab_title, on_load=RunDetailState.follow)
 app.add_page(
     instance_page,
     route="/runs/[run_id]/instances/[instance_id]",
