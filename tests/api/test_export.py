@@ -9,11 +9,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.api.runbuilder import instance, open_run
-from tests.api.test_rest import all_pages, wait_for
+from tests.api.test_rest import all_pages, client, wait_for  # noqa: F401 (client: the module's HTTP client fixture)
 from windtunnel_dash.api import schemas
 from windtunnel_dash.api.export import CSV_COLUMNS, TEXT_COLUMNS
 
@@ -22,12 +21,6 @@ HOSTILE = [
     "=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "'already", "\ttabbed", "\rreturn",
     "a,b", "say \"hi\"", "line\nbreak", "ünïcødé ✓", "plain",
 ]
-
-
-@pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=30) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
