@@ -1,6 +1,6 @@
 """Export memory: the app server's RSS while a 100,000-instance run downloads as CSV and as JSONL.
 
-Target (issue 17, DESIGN.md §10): the server stays within +30 MB of its RSS before the
+Target (issue 17, docs/design.md §10): the server stays within +30 MB of its RSS before the
 export, because rows are streamed from one catalog statement instead of loaded whole.
 RSS is the whole server process tree (Reflex CLI plus its worker), sampled every 10 ms
 while the client reads the body slowly enough for the stream to matter.

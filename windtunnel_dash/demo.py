@@ -2,7 +2,7 @@
 
 Demo runs are written into the demo runs folder inside the dashboard's data directory
 (`Settings.demo_runs_dir`), which the engine watches beside the runs root: the runs root
-is never written to (DESIGN.md §10). Only the last KEEP_RUNS demo runs are kept.
+is never written to (docs/design.md §10). Only the last KEEP_RUNS demo runs are kept.
 
 The simulator runs as a subprocess (`python -m windtunnel_dash simulate`): its writing never competes
 with the server's event loop, and its runs reach the dashboard the way a real runner's do, as files.

@@ -1,4 +1,4 @@
-"""CSV and JSON Lines exports (DESIGN.md §10) against the run files' own lines, over a real socket."""
+"""CSV and JSON Lines exports (docs/design.md §10) against the run files' own lines, over a real socket."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def hostile_run(app_server, client) -> str:
 
 
 def file_truth(run_dir: Path) -> list[dict[str, Any]]:
-    """The instances as the file says them, in file order, with DESIGN.md §3's status, in API field names."""
+    """The instances as the file says them, in file order, with docs/design.md §3's status, in API field names."""
     out = []
     for line in (run_dir / "instances.jsonl").read_bytes().splitlines():
         try:

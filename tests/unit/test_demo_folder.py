@@ -1,4 +1,4 @@
-"""The engine finds runs in the demo runs folder beside the runs root (DESIGN.md §10), live, with the real watcher."""
+"""The engine finds runs in the demo runs folder beside the runs root (docs/design.md §10), live, with the real watcher."""
 
 from __future__ import annotations
 

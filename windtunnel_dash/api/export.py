@@ -1,4 +1,4 @@
-"""Exports of a run's instances as CSV and JSON Lines (DESIGN.md §10).
+"""Exports of a run's instances as CSV and JSON Lines (docs/design.md §10).
 
 `GET /api/runs/{id}/instances.csv` and `…/instances.jsonl` take the instances
 endpoint's `status`, `sort` and `q` (the view on screen) and return every matching

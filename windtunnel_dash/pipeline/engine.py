@@ -77,7 +77,7 @@ class Engine:
 
     @property
     def roots(self) -> tuple[Path, ...]:
-        """Where runs are: the runs root and, with DEMO on, the demo runs folder beside it (DESIGN §10)."""
+        """Where runs are: the runs root and, with DEMO on, the demo runs folder beside it (docs/design.md §10)."""
         return (self.root, self.settings.demo_runs_dir) if self.settings.demo else (self.root,)
 
     def _home(self, run_id: str) -> Path:

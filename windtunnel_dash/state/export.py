@@ -1,4 +1,4 @@
-"""The run page's export: the view on screen (filter, search, sort) as a CSV or JSONL download (DESIGN.md §10).
+"""The run page's export: the view on screen (filter, search, sort) as a CSV or JSONL download (docs/design.md §10).
 
 A state of its own with no vars, so the button adds nothing to the page's deltas; the
 view is read from RunDetailState when clicked, and the browser downloads the file
