@@ -8,7 +8,7 @@ its handshake, before it is accepted. Only /ping (Reflex's liveness answer, whic
 tells nothing) stays open, for load balancers and start-up checks.
 
 The expected credentials are compared in constant time and appear in no log,
-error message or repr. With no credentials set and the server listening beyond
+error message or repr; a request's own credentials are taken off it once checked. With no credentials set and the server listening beyond
 loopback, start-up says so in one warning line.
 """
 
@@ -80,6 +80,12 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _without_credentials(scope: Scope) -> Scope:
+    """The request as the app sees it once checked: no Authorization header, so nothing downstream
+    can log it or keep it (Reflex stores a socket's headers in its state, pickled to disk or Redis)."""
+    return {**scope, "headers": [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"authorization"]}
+
+
 async def _challenge(send: Callable[[Message], Awaitable[None]]) -> None:
     body = b'{"error": {"message": "authentication required", "code": 401}}'
     await send({"type": "http.response.start", "status": 401, "headers": [
@@ -100,7 +106,7 @@ def require(credentials: Credentials) -> Callable[[ASGIApp], ASGIApp]:
             if kind not in ("http", "websocket") or scope.get("path") in OPEN_PATHS:
                 return await app(scope, receive, send)
             if credentials.accepts(_header(scope, b"authorization")):
-                return await app(scope, receive, send)
+                return await app(_without_credentials(scope), receive, send)
             if kind == "http":
                 return await _challenge(send)
             await receive()  # websocket.connect
