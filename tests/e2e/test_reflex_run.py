@@ -7,6 +7,7 @@ process group afterwards.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import socket
@@ -84,3 +85,16 @@ def test_reflex_run_serves_the_live_run_list(dev_server: tuple[str, Path], page:
     expect(row).to_contain_text("1 / 3", timeout=180_000)  # the dev server compiles the page on first load
     run.write_batch(instances=[instance(2), instance(3)])
     expect(row).to_contain_text("3 / 3", timeout=30_000)  # live, over the dev backend's socket
+
+
+def test_export_downloads_from_the_dev_backend(dev_server: tuple[str, Path], page: Page) -> None:
+    """In dev mode the API is on the backend's port, not the page's: the export button goes there."""
+    url, runs = dev_server
+    run = open_run(runs)
+    run.write_batch(instances=[instance(n, "failed" if n % 2 else "passed") for n in range(1, 5)])
+    page.goto(url + f"/runs/{run.run_id}?status=failed")
+    expect(page.get_by_test_id("filter-failed-count")).to_have_text("2", timeout=180_000)
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8", newline="")))
+    assert [r["instanceId"] for r in rows] == ["inst_00003", "inst_00001"]

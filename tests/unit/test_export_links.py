@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from windtunnel_dash.state.export import export_path
+from windtunnel_dash.state.export import api_origin, export_path
 from windtunnel_dash.state.tab_title import tab_title
 
 
@@ -26,3 +26,12 @@ def test_tab_title_of_a_run_that_is_not_live():
     for status in ("complete", "stalled", "error"):
         assert tab_title("run_7", status, "94.0%", 2000, 2000) == "run_7 · windtunnel"
     assert tab_title("", "running", "—", 0, 0) == "Run · windtunnel"
+
+
+def test_exports_are_fetched_from_the_page_origin_in_prod_and_the_backend_in_dev(monkeypatch):
+    from reflex.config import get_config
+
+    monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
+    assert api_origin() == ""
+    monkeypatch.setenv("REFLEX_ENV_MODE", "dev")
+    assert api_origin() == get_config().api_url.rstrip("/") and api_origin().startswith("http")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 import reflex as rx
+from reflex.config import get_config
+from reflex.utils.exec import is_prod_mode
 
 from windtunnel_dash.state.run_detail import RunDetailState
 
@@ -23,6 +25,12 @@ def export_path(run_id: str, fmt: str, *, status: str = "", sort: str = "-seq", 
     return f"{path}?{urlencode(params)}" if params else path
 
 
+def api_origin() -> str:
+    """Where the export endpoints are, seen from the page: its own origin in production (one port, so
+    a relative URL), the backend's in `reflex run`'s dev mode (pages and API on two ports)."""
+    return "" if is_prod_mode() else get_config().api_url.rstrip("/")
+
+
 class ExportState(rx.State):
     @rx.event
     async def download(self, fmt: str):
@@ -30,5 +38,5 @@ class ExportState(rx.State):
             return None
         detail = await self.get_state(RunDetailState)
         run_id = detail.shown_run
-        url = export_path(run_id, fmt, status=detail.v_status, sort=detail.v_sort, q=detail.v_q)
-        return rx.download(url=url, filename=f"{run_id}-instances.{fmt}")
+        path = export_path(run_id, fmt, status=detail.v_status, sort=detail.v_sort, q=detail.v_q)
+        return rx.download(url=rx.Var.create(api_origin() + path), filename=f"{run_id}-instances.{fmt}")
