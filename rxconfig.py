@@ -5,8 +5,10 @@ from pathlib import Path
 
 import reflex as rx
 
+from windtunnel_dash.reconnect import ReconnectBackoffPlugin  # exponential backoff with jitter for the socket
+
 # The bun `make setup` installs into tools/: a plain `reflex run` uses it instead of downloading its own
-# (REFLEX_NOTES §9). Before set-up there is none, and Reflex falls back to its usual search.
+# (docs/reflex.md §8). Before set-up there is none, and Reflex falls back to its usual search.
 PROJECT_BUN = Path(__file__).resolve().parent / "tools" / "node_modules" / ".bin" / "bun"
 
 config = rx.Config(
@@ -19,7 +21,7 @@ config = rx.Config(
     # while a run streams (without a GPU that blur was most of the compositor's work).
     plugins=[rx.plugins.RadixThemesPlugin(
         theme=rx.theme(appearance="inherit", accent_color="blue", panel_background="solid"),
-    )],
+    ), ReconnectBackoffPlugin()],
     default_color_mode="system",
     disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,

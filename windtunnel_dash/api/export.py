@@ -28,7 +28,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from windtunnel_dash.api.jsonsafe import dumps
-from windtunnel_dash.api.rest import _ERRORS, InstanceSort, RunId, _run_or_404
+from windtunnel_dash.api.bounds import BoundedRoute
+from windtunnel_dash.api.rest import InstanceSort, RunId, _run_or_404
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.catalog.rows import InstanceRow
 from windtunnel_dash.pipeline.engine import get_engine
@@ -41,7 +42,8 @@ TEXT_COLUMNS = frozenset(("instanceId", "correlationId", "scenarioId", "status",
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 CHUNK_ROWS = 1000
 
-router = APIRouter(prefix="/api", responses=_ERRORS, tags=["instances"])
+# As rest.router: errors documented (spec.py), 405/HEAD (fallback.py), through app.ROUTERS.
+router = APIRouter(prefix="/api", route_class=BoundedRoute, tags=["instances"])
 
 
 def csv_safe(text: str) -> str:

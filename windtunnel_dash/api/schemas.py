@@ -110,6 +110,7 @@ class InstanceDetail(Instance):
 class Health(_Model):
     status: Literal["ok"]
     liveSubscribers: int
+    backgroundTasks: int  # the pages' background tasks running (0 once every tab has closed)
 
 
 class ErrorDetail(_Model):

@@ -30,6 +30,7 @@ from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
 from .conditions import Conditions
 from .hub import Hub
+from .sqlite_tailer import tailer_class
 from .tailer import RunTailer, TailResult
 from .watcher import watch_runs
 
@@ -112,7 +113,7 @@ class Engine:
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
-            tailer = self._tailers[run_id] = RunTailer(
+            tailer = self._tailers[run_id] = tailer_class(path)(
                 run_id, path, self.catalog.engine, self._parse_pool, self._commit_thread
             )
         result = tailer.poll(POLL_BUDGET_S)
