@@ -26,7 +26,7 @@ from windtunnel_dash.components.format import (
     parse_utc,
     pass_rate_tone,
 )
-from windtunnel_dash.demo import start_demo_run
+from windtunnel_dash import demo
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.deltas import assign_changed
 
@@ -153,7 +153,7 @@ class RunListState(rx.State):
     sort: str = DEFAULT_SORT
     q: str = ""
     limit: int = PAGE_SIZE
-    starting_demo: bool = False
+    demo_on: bool = False  # DEMO=1: the "Start demo run" button is offered
     runs_dir: str = ""
     # Bumped when the URL brings a search the box did not type (fresh load, back button),
     # so the uncontrolled search box remounts showing it.
@@ -210,6 +210,7 @@ class RunListState(rx.State):
                 self.search_epoch += 1
             self.sort, self.q, self.limit = query.sort, query.q, query.limit
             self.runs_dir = str(engine.settings.runs_dir)
+            self.demo_on = engine.settings.demo
         min_gap = 1.0 / engine.settings.max_updates_per_s
         with engine.hub.track_reader():
             while True:
@@ -233,16 +234,11 @@ class RunListState(rx.State):
         self.q = text
         return rx.redirect(self._query().href(limit=PAGE_SIZE), replace=True)
 
-    @rx.event(background=True)
-    @counted
-    async def start_demo(self):
-        async with self:
-            self.starting_demo = True
-        try:
-            await asyncio.to_thread(start_demo_run, get_engine().settings)
-        finally:
-            async with self:
-                self.starting_demo = False
+    @rx.event
+    def start_demo(self):
+        """Ask the app's demo keeper for a run (requests coalesce); the list shows it once its files
+        appear. With DEMO off there is no keeper and no button, and nothing starts."""
+        demo.request_run()
 
 
 class RunListLive(RunListState):
