@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, WebSocket
 
-from windtunnel_dash.api import docs, rest, stream
+from windtunnel_dash.api import compare, docs, rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.wire import Wire
@@ -43,6 +43,7 @@ def build_api() -> FastAPI:
     if local_docs:
         docs.serve_local_swagger_ui(api)
     api.include_router(rest.router)
+    api.include_router(compare.router)
     api.include_router(stream.router)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     api.add_api_route("/api/{path:path}", _no_such_endpoint, methods=methods, include_in_schema=False)
