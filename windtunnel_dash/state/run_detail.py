@@ -327,11 +327,15 @@ class RunDetailState(rx.State):
         or paused) are counted for the "N new results" pill: `hits` when the batch comes, held
         rows when they would have entered.
         """
+        from windtunnel_dash.state.compare import apply_comparison, read_comparison  # that substate imports this module
+
         matching = failures = None
         if held:
             matching = [instance_view(run_id, r, fresh=held.rows_flash) for r in held.hits]
             failures = [instance_view(run_id, r, fresh=held.failures_flash) for r in held.failed]
+        comparison = await read_comparison(self, run_id, batch)
         async with self:
+            await apply_comparison(self, comparison)
             if refresh is not None:
                 await self._apply_refresh(refresh)
             live = await self.get_state(RunLiveState)

@@ -1,0 +1,127 @@
+"""Comparing a run with its baseline while it streams, in real Chromium against the real app (DESIGN.md §9)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import datetime, timezone
+
+from playwright.sync_api import Page, expect
+
+from tests.api.runbuilder import instance, step
+from tests.app_server import ARTIFACTS, AppServer
+from windtunnel_dash.artifacts.writer import RunWriter
+
+LOAD_TIMEOUT = 30_000
+LIVE_TIMEOUT = 10_000
+SCENARIOS = ("checkout", "browse")
+_numbers = itertools.count(1)
+
+
+def _writer(app: AppServer, sut: str, day: int) -> RunWriter:
+    """A run of `sut` started on `day` (the default baseline is the latest complete one started before)."""
+    started = datetime(2026, 5, day, 9, 0, tzinfo=timezone.utc)
+    return RunWriter(app.runs_dir, f"cmp_{sut}_{day:02d}_{next(_numbers)}", sut_name=sut, scenario_ids=SCENARIOS,
+                     started_at=started).open()
+
+
+def _write(run: RunWriter, start: int, statuses: list[str]) -> int:
+    """Instances `start`, `start`+1, … with these statuses; failed ones got a 500 from their first step."""
+    for n, status in enumerate(statuses, start=start):
+        inst = instance(n, status, 100.0 + n % 13, SCENARIOS[n % 2])
+        run.write_batch(steps=[step(inst, 0, ok=status != "failed")], instances=[inst])
+    return start + len(statuses)
+
+
+def _like_baseline(count: int) -> list[str]:
+    """95% passed, 5% errors, evenly spread: a run written like the baseline."""
+    return ["error" if k % 20 == 19 else "passed" for k in range(count)]
+
+
+def _baseline(app: AppServer, sut: str) -> RunWriter:
+    base = _writer(app, sut, 1)
+    _write(base, 1, _like_baseline(400))
+    base.finalize()
+    return base
+
+
+def _open(page: Page, app: AppServer, run_id: str) -> None:
+    page.goto(app.url(f"/runs/{run_id}"))
+    expect(page.get_by_test_id("compare-bar")).to_be_visible(timeout=LOAD_TIMEOUT)
+
+
+def test_a_run_written_worse_than_its_baseline_turns_regressed_live(app: AppServer, page: Page) -> None:
+    base = _baseline(app, "cmp-worse")
+    run = _writer(app, "cmp-worse", 2)
+    n = _write(run, 1, _like_baseline(20))
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+    verdict = page.get_by_test_id("compare-verdict")
+    expect(verdict).to_have_text("no clear change")
+    expect(page.get_by_test_id("new-failure-kinds")).to_contain_text("None")
+
+    # failures pour in while the page is open: 500s the baseline never had
+    for _ in range(6):
+        n = _write(run, n, ["failed"] * 8 + ["passed"] * 2)
+        page.wait_for_timeout(150)
+    expect(verdict).to_have_text("regressed", timeout=LIVE_TIMEOUT)
+    expect(verdict.locator("[data-verdict]")).to_have_attribute("data-verdict", "regressed")
+    pass_delta = page.get_by_test_id("delta-pass-rate")
+    expect(pass_delta).to_have_attribute("data-verdict", "regressed")
+    expect(pass_delta).to_contain_text(re.compile(r"−\d+\.\d pts"))
+    expect(pass_delta).to_contain_text("95% CI")
+    expect(page.get_by_test_id("delta-error-rate")).to_be_visible()
+    expect(page.get_by_test_id("scenario-delta").first).to_have_attribute(
+        "data-verdict", "regressed")
+    kinds = page.get_by_test_id("new-failure-kinds")
+    expect(kinds.locator("[data-kind=http]")).to_contain_text("HTTP 500", timeout=LIVE_TIMEOUT)
+    expect(kinds.locator("[data-kind=http]")).to_contain_text("48")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "compare_regressing.png", full_page=True, animations="disabled")
+
+    kinds.locator("[data-kind=http] a").click()  # an example instance, one click away
+    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}/instances/inst_\d+$"))
+    expect(page.get_by_text("failed").first).to_be_visible(timeout=LOAD_TIMEOUT)
+
+
+def test_a_run_written_like_its_baseline_stays_no_clear_change(app: AppServer, page: Page) -> None:
+    base = _baseline(app, "cmp-like")
+    run = _writer(app, "cmp-like", 2)
+    n = _write(run, 1, _like_baseline(20))
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+    verdict = page.get_by_test_id("compare-verdict")
+    for _ in range(8):
+        n = _write(run, n, _like_baseline(40))
+        expect(page.get_by_test_id("card-instances")).to_contain_text(str(n - 1), timeout=LIVE_TIMEOUT)
+        expect(verdict).to_have_text("no clear change")
+        expect(page.get_by_test_id("delta-pass-rate")).to_have_attribute("data-verdict", "no clear change")
+    expect(page.get_by_test_id("new-failure-kinds")).to_contain_text("None")  # "boom" errors are no news
+
+
+def test_the_baseline_choice_lives_in_the_url(app: AppServer, page: Page) -> None:
+    base = _baseline(app, "cmp-choice")
+    run = _writer(app, "cmp-choice", 2)
+    _write(run, 1, _like_baseline(10))
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+
+    page.get_by_test_id("compare-select").click()
+    page.get_by_role("option", name="No comparison").click()
+    expect(page).to_have_url(re.compile(r"\?baseline=none$"))
+    expect(page.get_by_test_id("compare-reason")).to_have_text("Comparison is turned off.", timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("delta-pass-rate")).to_have_count(0)
+    expect(page.get_by_test_id("new-failure-kinds")).to_have_count(0)
+
+    page.reload()  # the URL alone restores the choice
+    expect(page.get_by_test_id("compare-reason")).to_have_text("Comparison is turned off.", timeout=LOAD_TIMEOUT)
+    page.get_by_test_id("compare-select").click()
+    page.get_by_role("option", name="Default baseline").click()
+    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}$"))
+    expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+
+    first = _writer(app, "cmp-lonely", 3)  # a SUT with no earlier run: the page says so plainly
+    _write(first, 1, _like_baseline(5))
+    _open(page, app, first.run_id)
+    expect(page.get_by_test_id("compare-reason")).to_have_text(
+        "No complete run with the same SUT and scenarios started before this one.", timeout=LIVE_TIMEOUT)
