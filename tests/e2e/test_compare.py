@@ -125,3 +125,22 @@ def test_the_baseline_choice_lives_in_the_url(app: AppServer, page: Page) -> Non
     _open(page, app, first.run_id)
     expect(page.get_by_test_id("compare-reason")).to_have_text(
         "No complete run with the same SUT and scenarios started before this one.", timeout=LIVE_TIMEOUT)
+
+
+def test_the_run_list_shows_each_runs_pass_rate_delta_with_its_verdict(app: AppServer, page: Page) -> None:
+    base = _baseline(app, "cmp-list")
+    like = _writer(app, "cmp-list", 2)
+    _write(like, 1, _like_baseline(100))
+    like.finalize()
+    live = _writer(app, "cmp-list", 3)
+    n = _write(live, 1, _like_baseline(20))
+    page.goto(app.url("/?q=cmp-list"))
+    row = page.locator(f"[data-run-id='{live.run_id}']")
+    expect(row.locator(".wt-delta")).to_have_attribute("data-verdict", "no clear change", timeout=LOAD_TIMEOUT)
+    expect(page.locator(f"[data-run-id='{like.run_id}'] .wt-delta")).to_have_attribute(
+        "data-verdict", "no clear change")
+    expect(page.locator(f"[data-run-id='{base.run_id}'] .wt-delta")).to_have_text("—")  # nothing before it
+    _write(live, n, ["failed"] * 60)  # the live run's cell follows it
+    expect(row.locator(".wt-delta")).to_have_attribute("data-verdict", "regressed", timeout=LIVE_TIMEOUT)
+    expect(row.locator(".wt-delta")).to_contain_text(re.compile(r"−\d+\.\d pts"))
+    expect(row.locator(".wt-delta")).to_have_attribute("title", re.compile(rf"^vs {like.run_id} "))

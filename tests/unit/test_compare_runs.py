@@ -108,3 +108,21 @@ def test_latency_percentiles_and_their_intervals_are_kept_per_scenario(catalog: 
     # the page and API's counts are unchanged by what the column now also holds
     assert {s.scenario_id: s.total for s in catalog.get_run("lat").scenarios} == {"a": 200, "b": 50}
     assert figures_from_json(json.dumps([["old", 2, 1, 1, 0]])).scenarios[0].p50.value is None  # a row from before
+
+
+def test_the_run_lists_deltas_agree_with_the_default_baseline(catalog: Catalog, tmp_path: Path) -> None:
+    from windtunnel_dash.catalog.compare import list_deltas
+
+    root = tmp_path / "runs"
+    _run(catalog, root, "a1", "2026-01-01T00:00:00Z", ["passed"] * 95 + ["error"] * 5)
+    _run(catalog, root, "a2", "2026-01-02T00:00:00Z", ["passed"] * 50 + ["error"] * 50, complete=False)
+    _run(catalog, root, "a3", "2026-01-03T00:00:00Z", ["passed"] * 99 + ["error"] * 1)
+    _run(catalog, root, "other", "2026-01-04T00:00:00Z", ["passed"] * 10, scenarios=("browse",))
+    deltas = list_deltas(catalog.engine, ["a1", "a2", "a3", "other", "nope"])
+    assert set(deltas) == {"a2", "a3"}  # a1 and other have no earlier complete run of their kind
+    for run_id, d in deltas.items():
+        full = compare(catalog.engine, read_figures(catalog.engine, run_id), None)
+        assert d.baseline_id == full.baseline.run_id == "a1"
+        assert d.pass_rate == full.overall.pass_rate
+    assert deltas["a2"].pass_rate.verdict == REGRESSED and deltas["a3"].pass_rate.verdict == NO_CLEAR_CHANGE
+    assert list_deltas(catalog.engine, []) == {}

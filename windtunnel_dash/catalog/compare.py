@@ -278,3 +278,44 @@ def compare_figures(engine: Engine, run: RunFigures, base: RunFigures, choice: C
         run.run_id, choice, base, overall, tuple(_scenario_rows(run, base)),
         tuple(fresh[:KINDS_SHOWN]), sum(k.count for k in fresh),
     )
+
+
+# -- the run list's column --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListDelta:
+    """A listed run's pass-rate delta against its default baseline."""
+
+    baseline_id: str
+    pass_rate: Delta
+
+
+def list_deltas(engine: Engine, run_ids: list[str]) -> dict[str, ListDelta]:
+    """Each run's pass-rate delta against its default baseline (runs without one are left out).
+
+    One query for every run of the listed runs' SUTs, newest first, so a page of 100 runs costs
+    one read, not 100 baseline look-ups.
+    """
+    if not run_ids:
+        return {}
+    listed = set(run_ids)
+    with engine.connect() as conn:
+        suts = select(_R.sut_name).where(_R.run_id.in_(run_ids), _R.sut_name.is_not(None)).distinct()
+        rows = conn.execute(
+            select(_R.run_id, _R.sut_name, _R.scenario_ids, _R.start_key, _R.complete, _R.passed, _R.total)
+            .where(_R.sut_name.in_(suts)).order_by(_R.start_key.desc(), _R.run_id.desc())
+        ).all()
+    groups: dict[tuple, list] = {}  # (sut, scenario set) → its runs, newest first
+    for r in rows:
+        groups.setdefault((r.sut_name, tuple(sorted(json.loads(r.scenario_ids)))), []).append(r)
+    out = {}
+    for runs in groups.values():
+        for i, r in enumerate(runs):
+            if r.run_id not in listed:
+                continue
+            base = next((b for b in runs[i + 1:] if b.complete and b.start_key < r.start_key), None)
+            if base is not None:
+                out[r.run_id] = ListDelta(base.run_id, _proportion_delta(
+                    (r.passed, r.total), (base.passed, base.total), higher_is_better=True))
+    return out

@@ -137,3 +137,14 @@ def new_failure_kinds() -> rx.Component:
             custom_attrs={"data-testid": "new-failure-kinds"},
         ),
     )
+
+
+def list_delta(text: rx.Var[str], verdict: rx.Var[str], title: rx.Var[str]) -> rx.Component:
+    """The run list's "vs baseline" cell: plain elements, as everything in its 100 rows."""
+    return rx.el.div(
+        rx.el.span(text, class_name="wd-delta-value"),
+        rx.cond(verdict != "", verdict_pill(verdict)),
+        class_name="wt-stack wt-delta",
+        title=title,
+        custom_attrs={"data-verdict": verdict},
+    )

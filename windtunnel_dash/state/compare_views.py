@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import quote, urlencode
 
-from windtunnel_dash.catalog.compare import BaselineOption, Comparison, Delta, RowDelta
+from windtunnel_dash.catalog.compare import BaselineOption, Comparison, Delta, ListDelta, RowDelta
 from windtunnel_dash.catalog.failures import Kind
 from windtunnel_dash.state.detail_views import fmt_ms, instance_href
 
@@ -162,3 +162,12 @@ def with_baseline(path_run_id: str, query: dict[str, str], choice: str) -> str:
     if choice != DEFAULT:
         params["baseline"] = choice
     return run_href(path_run_id, **params)
+
+
+def list_delta_cells(d: ListDelta | None) -> dict[str, str]:
+    """The run list's "vs baseline" cell: the pass-rate delta, its verdict, and (as a tooltip) against what."""
+    if d is None:
+        return {"delta": "—", "delta_verdict": "", "delta_title": "No earlier complete run of this SUT and scenarios"}
+    view = _view(d.pass_rate, _points, _percent)
+    return {"delta": view.text, "delta_verdict": view.verdict,
+            "delta_title": f"vs {d.baseline_id} ({view.baseline}); {view.interval}"}

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import reflex as rx
 
+from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.components.format import (
     epoch_ms,
@@ -27,6 +28,7 @@ from windtunnel_dash.components.format import (
 )
 from windtunnel_dash.demo import start_demo_run
 from windtunnel_dash.pipeline.engine import get_engine
+from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed
 
 SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
@@ -49,6 +51,9 @@ class LiveCells:
     pass_rate: str
     pass_rate_tone: str
     pass_rate_pct: float
+    delta: str  # pass-rate delta against the default baseline (compare_views.list_delta_cells)
+    delta_verdict: str
+    delta_title: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class ListQuery:
         return "/?" + urlencode(params) if params else "/"
 
 
-def live_cells(run: RunRow) -> LiveCells:
+def live_cells(run: RunRow, delta: ListDelta | None = None) -> LiveCells:
     stats, planned = run.stats, run.planned
     return LiveCells(
         instances=(
@@ -118,13 +123,14 @@ def live_cells(run: RunRow) -> LiveCells:
         pass_rate=format_pass_rate(stats.pass_rate, stats.total),
         pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
         pass_rate_pct=stats.pass_rate if stats.total else 0.0,
+        **list_delta_cells(delta),
     )
 
 
-_BLANK = LiveCells("", False, 0.0, "", "none", 0.0)
+_BLANK = LiveCells("", False, 0.0, "", "none", 0.0, "", "", "")
 
 
-def to_list_row(run: RunRow) -> RunListRow:
+def to_list_row(run: RunRow, delta: ListDelta | None = None) -> RunListRow:
     active = run.status in _ACTIVE
     scenarios = list(run.scenario_ids)
     shown = ", ".join(scenarios[:_SCENARIOS_SHOWN])
@@ -139,7 +145,7 @@ def to_list_row(run: RunRow) -> RunListRow:
         started_ms=epoch_ms(parse_utc(run.started_at)),
         active=active,
         duration=format_duration(run.duration_ms),
-        cells=_BLANK if active else live_cells(run),
+        cells=_BLANK if active else live_cells(run, delta),
         status=run.status,
         status_title=run.status_reason or "",
     )
@@ -189,8 +195,9 @@ class RunListState(rx.State):
         rows, total = await asyncio.to_thread(
             get_engine().catalog.list_runs, limit=query.limit, offset=0, sort=query.sort, q=query.q.strip()
         )
-        view = [to_list_row(run) for run in rows]
-        live = {run.run_id: live_cells(run) for run in rows if run.status in _ACTIVE}
+        deltas = await asyncio.to_thread(list_deltas, get_engine().catalog.engine, [run.run_id for run in rows])
+        view = [to_list_row(run, deltas.get(run.run_id)) for run in rows]
+        live = {run.run_id: live_cells(run, deltas.get(run.run_id)) for run in rows if run.status in _ACTIVE}
         async with self:
             if self._query() != query:
                 return False
