@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from windtunnel_dash.analysis.intervals import Estimate, Verdict, difference, verdict, wilson
 from windtunnel_dash.artifacts.layout import is_safe_run_id
@@ -30,9 +30,21 @@ KINDS_SHOWN = 20
 Choice = Literal["default", "chosen", "none"]
 
 _R = RUNS.c
-_FIGURE_COLUMNS = (
+# Built once, bound per call: a live page runs these with every update, and building a statement
+# costs more than SQLite answering it.
+_FIGURES = select(
     _R.run_id, _R.path, _R.sut_name, _R.scenario_ids, _R.start_key, _R.started_at, _R.complete, _R.generation,
     _R.head, _R.step_head, _R.assertion_head, _R.total, _R.passed, _R.errors, _R.scenarios,
+).where(_R.run_id == bindparam("run_id"))
+_CANDIDATES = (
+    select(_R.run_id, _R.scenario_ids)
+    .where(_R.complete.is_(True), _R.sut_name == bindparam("sut"), _R.start_key < bindparam("start_key"),
+           _R.run_id != bindparam("run_id"))
+    .order_by(_R.start_key.desc(), _R.run_id.desc()).limit(_CANDIDATES_SCANNED)
+)
+_OPTIONS = (
+    select(_R.run_id, _R.started_at, _R.sut_name, _R.complete).where(_R.run_id != bindparam("run_id"))
+    .order_by(_R.start_key.desc(), _R.run_id.desc()).limit(bindparam("limit"))
 )
 
 
@@ -58,7 +70,7 @@ class RunFigures:
 def read_figures(engine: Engine, run_id: str) -> RunFigures | None:
     """The run's row (one primary-key read), or None when the catalog does not hold it."""
     with engine.connect() as conn:
-        r = conn.execute(select(*_FIGURE_COLUMNS).where(_R.run_id == run_id)).first()
+        r = conn.execute(_FIGURES, {"run_id": run_id}).first()
     if r is None:
         return None
     return RunFigures(
@@ -76,11 +88,7 @@ def default_baseline(engine: Engine, run: RunFigures) -> str | None:
         return None
     with engine.connect() as conn:
         candidates = conn.execute(
-            select(_R.run_id, _R.scenario_ids)
-            .where(_R.complete.is_(True), _R.sut_name == run.sut_name, _R.start_key < run.start_key,
-                   _R.run_id != run.run_id)
-            .order_by(_R.start_key.desc(), _R.run_id.desc()).limit(_CANDIDATES_SCANNED)
-        ).all()
+            _CANDIDATES, {"sut": run.sut_name, "start_key": run.start_key, "run_id": run.run_id}).all()
     for run_id, scenario_ids in candidates:
         if tuple(sorted(json.loads(scenario_ids))) == run.scenario_ids:
             return run_id
@@ -98,10 +106,7 @@ class BaselineOption:
 def baseline_options(engine: Engine, run_id: str, limit: int = OPTIONS_SHOWN) -> list[BaselineOption]:
     """The newest runs other than `run_id`: what the selector offers besides the default and none."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(_R.run_id, _R.started_at, _R.sut_name, _R.complete).where(_R.run_id != run_id)
-            .order_by(_R.start_key.desc(), _R.run_id.desc()).limit(limit)
-        ).all()
+        rows = conn.execute(_OPTIONS, {"run_id": run_id, "limit": limit}).all()
     return [BaselineOption(r.run_id, r.started_at, r.sut_name, bool(r.complete)) for r in rows]
 
 

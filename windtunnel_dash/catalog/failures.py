@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, false, select
+from sqlalchemy import Engine, bindparam, false, select
 
 from windtunnel_dash.analysis.signatures import (
     NOTHING_RECORDED,
@@ -37,6 +37,23 @@ IN_CHUNK = 500  # instance ids per IN (...) query
 RETRIES = 3  # looks at a failed instance with nothing recorded (yet: its step lines may trail its instance line)
 _TALLIES_KEPT = 64
 _I, _S, _A = INSTANCES.c, STEPS.c, ASSERTIONS.c
+# Built once, bound per call (a live page runs them with every update).
+_RUN_KEY = key_of(bindparam("run_id"))
+_FAILURES = (
+    select(_I.instance_id, _I.status, _I.error)
+    .where(_I.run_key == _RUN_KEY, _I.status_rank.in_((STATUS_RANK[FAILED], STATUS_RANK[ERROR])),
+           _I.seq > bindparam("after"), _I.seq <= bindparam("upto"))
+    .order_by(_I.seq)
+)
+_FAILED_HTTP_STEPS = select(_S.instance_id, _S.step_index, _S.pos, _S.size).where(
+    _S.run_key == _RUN_KEY, _S.instance_id.in_(bindparam("ids", expanding=True)), _S.ok == false(),
+    _S.step_type == "http",
+)
+_ASSERTION_SPANS = (
+    select(_A.instance_id, _A.pos, _A.size)
+    .where(_A.run_key == _RUN_KEY, _A.instance_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_A.assertion_seq)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +131,8 @@ class SignatureTally:
 
 
 def _failures(engine: Engine, run_id: str, after: int, upto: int) -> list[tuple]:
-    ranks = (STATUS_RANK[FAILED], STATUS_RANK[ERROR])
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(_I.instance_id, _I.status, _I.error)
-            .where(_I.run_key == key_of(run_id), _I.status_rank.in_(ranks), _I.seq > after, _I.seq <= upto)
-            .order_by(_I.seq)
-        )]
+        return [tuple(r) for r in conn.execute(_FAILURES, {"run_id": run_id, "after": after, "upto": upto})]
 
 
 def _failed_signatures(engine: Engine, at: RunPosition, instance_ids: list[str]) -> dict[str, Signature]:
@@ -129,15 +141,10 @@ def _failed_signatures(engine: Engine, at: RunPosition, instance_ids: list[str])
     assertions: dict[str, list[FailedAssertion]] = {}
     for i in range(0, len(instance_ids), IN_CHUNK):
         ids = instance_ids[i:i + IN_CHUNK]
+        params = {"run_id": at.run_id, "ids": ids}
         with engine.connect() as conn:
-            step_spans = conn.execute(
-                select(_S.instance_id, _S.step_index, _S.pos, _S.size)
-                .where(_S.run_key == key_of(at.run_id), _S.instance_id.in_(ids), _S.ok == false(), _S.step_type == "http")
-            ).all()
-            assertion_spans = conn.execute(
-                select(_A.instance_id, _A.pos, _A.size).where(_A.run_key == key_of(at.run_id), _A.instance_id.in_(ids))
-                .order_by(_A.assertion_seq)
-            ).all()
+            step_spans = conn.execute(_FAILED_HTTP_STEPS, params).all()
+            assertion_spans = conn.execute(_ASSERTION_SPANS, params).all()
         for span, obj in zip(step_spans, _read_lines(at.path / layout.STEPS, step_spans)):
             code = Step.from_dict(obj).observation.get("status_code")
             code = code if isinstance(code, int) and not isinstance(code, bool) else None

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 
 import reflex as rx
+from sqlalchemy import Engine
 
 from windtunnel_dash.catalog.compare import UnknownBaseline, baseline_options, compare, read_figures
 from windtunnel_dash.pipeline.engine import get_engine
@@ -43,8 +44,8 @@ class ComparisonUpdate:
     options: list[OptionView]
 
 
-def _read(run_id: str, param: str | None) -> ComparisonUpdate | None:
-    engine = get_engine().catalog.engine
+def comparison_update(engine: Engine, run_id: str, param: str | None) -> ComparisonUpdate | None:
+    """What one page update reads (in a thread): both runs' rows, new failures, the selector's runs."""
     run = read_figures(engine, run_id)
     if run is None:
         return None
@@ -62,7 +63,7 @@ async def read_comparison(page: RunDetailState, run_id: str, batch: Batch | None
     if batch is None or batch.run is None:
         return None
     param = baseline_param(dict(page.router.url.query_parameters))
-    return await asyncio.to_thread(_read, run_id, param)
+    return await asyncio.to_thread(comparison_update, get_engine().catalog.engine, run_id, param)
 
 
 async def apply_comparison(page: RunDetailState, update: ComparisonUpdate | None) -> None:
