@@ -113,11 +113,14 @@ def test_the_baseline_choice_lives_in_the_url(app: AppServer, page: Page) -> Non
     expect(page.get_by_test_id("delta-pass-rate")).to_have_count(0)
     expect(page.get_by_test_id("new-failure-kinds")).to_have_count(0)
 
-    page.reload()  # the URL alone restores the choice
+    page.reload()  # the URL alone restores the choice, and the view's links keep it
     expect(page.get_by_test_id("compare-reason")).to_have_text("Comparison is turned off.", timeout=LOAD_TIMEOUT)
+    page.get_by_test_id("filter-errors").click()
+    expect(page).to_have_url(re.compile(r"\?status=error&baseline=none$"))
+    expect(page.get_by_test_id("compare-reason")).to_have_text("Comparison is turned off.", timeout=LIVE_TIMEOUT)
     page.get_by_test_id("compare-select").click()
     page.get_by_role("option", name="Default baseline").click()
-    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}$"))
+    expect(page).to_have_url(re.compile(rf"/runs/{run.run_id}\?status=error$"))
     expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
 
     first = _writer(app, "cmp-lonely", 3)  # a SUT with no earlier run: the page says so plainly

@@ -33,6 +33,7 @@ from windtunnel_dash.state.compare_views import (
     with_baseline,
 )
 from windtunnel_dash.state.deltas import assign_changed
+from windtunnel_dash.state.detail_views import View
 from windtunnel_dash.state.run_detail import RunDetailState
 
 
@@ -62,7 +63,7 @@ async def read_comparison(page: RunDetailState, run_id: str, batch: Batch | None
     """The comparison as of `batch` (None when the batch changes nothing it shows). Call outside the lock."""
     if batch is None or batch.run is None:
         return None
-    param = baseline_param(dict(page.router.url.query_parameters))
+    param = baseline_param(View.from_query(dict(page.router.url.query_parameters)))
     return await asyncio.to_thread(comparison_update, get_engine().catalog.engine, run_id, param)
 
 
@@ -94,4 +95,4 @@ class RunCompareState(RunDetailState):
     @rx.event
     def choose(self, value: str):
         """The choice lives in the URL: navigate, and the page's task compares anew."""
-        return rx.redirect(with_baseline(self.run_id, dict(self.router.url.query_parameters), value))
+        return rx.redirect(with_baseline(View.from_query(dict(self.router.url.query_parameters)), self.run_id, value))

@@ -8,11 +8,9 @@ latencies are milliseconds. An interval end the data cannot bound yet shows as
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import quote, urlencode
-
 from windtunnel_dash.catalog.compare import BaselineOption, Comparison, Delta, ListDelta, RowDelta
 from windtunnel_dash.catalog.failures import Kind
-from windtunnel_dash.state.detail_views import fmt_ms, instance_href
+from windtunnel_dash.state.detail_views import View, fmt_ms, instance_href
 
 DEFAULT = ":default"  # the selector's value for "the default baseline" (a select item cannot be empty)
 
@@ -54,12 +52,12 @@ BLANK_DELTA = DeltaView("—", "", "", "no clear change")
 BLANK_ROW = RowView("", "no clear change", BLANK_DELTA, BLANK_DELTA, BLANK_DELTA, BLANK_DELTA)
 
 
-def _signed(x: float, unit: str) -> str:
+def signed(x: float, unit: str) -> str:
     sign = "+" if x > 0 else "−" if x < 0 else "±"
     return f"{sign}{abs(x):.1f}{unit}"
 
 
-def _signed_ms(x: float) -> str:
+def signed_ms(x: float) -> str:
     sign = "+" if x > 0 else "−" if x < 0 else "±"
     return f"{sign}{fmt_ms(abs(x))}"
 
@@ -68,7 +66,7 @@ def _bound(x: float | None, fmt, infinity: str) -> str:
     return infinity if x is None else fmt(x)
 
 
-def _view(d: Delta, fmt, baseline_fmt) -> DeltaView:
+def delta_view(d: Delta, fmt, baseline_fmt) -> DeltaView:
     e = d.delta
     if e.value is None:
         return DeltaView("—", "", "" if d.baseline is None else f"baseline {baseline_fmt(d.baseline)}", d.verdict)
@@ -76,11 +74,11 @@ def _view(d: Delta, fmt, baseline_fmt) -> DeltaView:
     return DeltaView(fmt(e.value), interval, f"baseline {baseline_fmt(d.baseline)}", d.verdict)
 
 
-def _points(x: float) -> str:
-    return _signed(x, " pts")
+def points(x: float) -> str:
+    return signed(x, " pts")
 
 
-def _percent(x: float) -> str:
+def percent(x: float) -> str:
     return f"{x:.1f}%"
 
 
@@ -88,10 +86,10 @@ def row_view(row: RowDelta) -> RowView:
     return RowView(
         row.scenario_id or "",
         row.verdict,
-        _view(row.pass_rate, _points, _percent),
-        _view(row.error_rate, _points, _percent),
-        _view(row.p50, _signed_ms, fmt_ms),
-        _view(row.p95, _signed_ms, fmt_ms),
+        delta_view(row.pass_rate, points, percent),
+        delta_view(row.error_rate, points, percent),
+        delta_view(row.p50, signed_ms, fmt_ms),
+        delta_view(row.p95, signed_ms, fmt_ms),
     )
 
 
@@ -122,7 +120,7 @@ def comparison_view(c: Comparison, selected: str) -> ComparisonView:
         selected=selected,
         has_baseline=base is not None,
         baseline_id="" if base is None else base.run_id,
-        baseline_href="" if base is None else run_href(base.run_id),
+        baseline_href="" if base is None else View().href(base.run_id),
         baseline_running=base is not None and not base.position.complete,
         reason=c.reason or "",
         overall=BLANK_ROW if c.overall is None else row_view(c.overall),
@@ -130,11 +128,6 @@ def comparison_view(c: Comparison, selected: str) -> ComparisonView:
         new_kinds=[kind_view(c.run_id, k) for k in c.new_failure_kinds],
         new_kinds_total=c.new_failure_count,
     )
-
-
-def run_href(run_id: str, **params: str) -> str:
-    base = f"/runs/{quote(run_id, safe='')}"
-    return f"{base}?{urlencode(params)}" if params else base
 
 
 def option_views(options: list[BaselineOption], selected: str) -> list[OptionView]:
@@ -150,24 +143,20 @@ def option_views(options: list[BaselineOption], selected: str) -> list[OptionVie
     return items
 
 
-def baseline_param(query: dict[str, str]) -> str | None:
-    """?baseline= as compare() takes it: None for the default (absent or empty), else the value."""
-    value = query.get("baseline", "").strip()
-    return value or None
+def baseline_param(view: View) -> str | None:
+    """The view's ?baseline= as compare() takes it: None for the default (absent or empty)."""
+    return view.baseline or None
 
 
-def with_baseline(path_run_id: str, query: dict[str, str], choice: str) -> str:
-    """The run page's URL with the view's other parameters kept and `?baseline=` set to `choice`."""
-    params = {k: v for k, v in query.items() if k != "baseline"}
-    if choice != DEFAULT:
-        params["baseline"] = choice
-    return run_href(path_run_id, **params)
+def with_baseline(view: View, run_id: str, choice: str) -> str:
+    """The run page's URL for `view` with the selector's `choice` of baseline."""
+    return view.href(run_id, baseline="" if choice == DEFAULT else choice)
 
 
 def list_delta_cells(d: ListDelta | None) -> dict[str, str]:
     """The run list's "vs baseline" cell: the pass-rate delta, its verdict, and (as a tooltip) against what."""
     if d is None:
         return {"delta": "—", "delta_verdict": "", "delta_title": "No earlier complete run of this SUT and scenarios"}
-    view = _view(d.pass_rate, _points, _percent)
+    view = delta_view(d.pass_rate, points, percent)
     return {"delta": view.text, "delta_verdict": view.verdict,
             "delta_title": f"vs {d.baseline_id} ({view.baseline}); {view.interval}"}
