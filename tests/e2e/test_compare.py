@@ -50,14 +50,20 @@ def _open(page: Page, app: AppServer, run_id: str) -> None:
     expect(page.get_by_test_id("compare-bar")).to_be_visible(timeout=LOAD_TIMEOUT)
 
 
-def test_a_run_written_worse_than_its_baseline_turns_regressed_live(app: AppServer, page: Page) -> None:
-    base = _baseline(app, "cmp-worse")
-    run = _writer(app, "cmp-worse", 2)
+def _watch_new_run(app: AppServer, page: Page, sut: str) -> tuple[RunWriter, int]:
+    """A baseline of `sut`, then a run of it begun like the baseline, open on the page; (run, next n)."""
+    base = _baseline(app, sut)
+    run = _writer(app, sut, 2)
     n = _write(run, 1, _like_baseline(20))
     _open(page, app, run.run_id)
     expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("compare-verdict")).to_have_text("no clear change")
+    return run, n
+
+
+def test_a_run_written_worse_than_its_baseline_turns_regressed_live(app: AppServer, page: Page) -> None:
+    run, n = _watch_new_run(app, page, "cmp-worse")
     verdict = page.get_by_test_id("compare-verdict")
-    expect(verdict).to_have_text("no clear change")
     expect(page.get_by_test_id("new-failure-kinds")).to_contain_text("None")
 
     # failures pour in while the page is open: 500s the baseline never had
@@ -85,11 +91,7 @@ def test_a_run_written_worse_than_its_baseline_turns_regressed_live(app: AppServ
 
 
 def test_a_run_written_like_its_baseline_stays_no_clear_change(app: AppServer, page: Page) -> None:
-    base = _baseline(app, "cmp-like")
-    run = _writer(app, "cmp-like", 2)
-    n = _write(run, 1, _like_baseline(20))
-    _open(page, app, run.run_id)
-    expect(page.get_by_test_id("compare-baseline")).to_have_text(base.run_id, timeout=LIVE_TIMEOUT)
+    run, n = _watch_new_run(app, page, "cmp-like")
     verdict = page.get_by_test_id("compare-verdict")
     for _ in range(8):
         n = _write(run, n, _like_baseline(40))
