@@ -1,4 +1,4 @@
-"""`GET /api/runs/{id}/compare` over a real socket (DESIGN.md §9): default baseline, a running one, 404s."""
+"""`GET /api/runs/{id}/compare` over a real socket (docs/design.md §9): default baseline, a running one, 404s."""
 
 from __future__ import annotations
 

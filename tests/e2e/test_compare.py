@@ -1,4 +1,4 @@
-"""Comparing a run with its baseline while it streams, in real Chromium against the real app (DESIGN.md §9)."""
+"""Comparing a run with its baseline while it streams, in real Chromium against the real app (docs/design.md §9)."""
 
 from __future__ import annotations
 

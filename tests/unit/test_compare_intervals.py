@@ -1,4 +1,4 @@
-"""The interval and verdict maths of DESIGN.md §9 against published values.
+"""The interval and verdict maths of docs/design.md §9 against published values.
 
 Wilson intervals and Newcombe's method-10 differences are checked against
 Newcombe, "Interval estimation for the difference between independent

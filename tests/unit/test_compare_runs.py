@@ -1,4 +1,4 @@
-"""A run against its baseline from the catalog (DESIGN.md §9): default choice, deltas, new failure kinds."""
+"""A run against its baseline from the catalog (docs/design.md §9): default choice, deltas, new failure kinds."""
 
 from __future__ import annotations
 

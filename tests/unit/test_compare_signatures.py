@@ -1,4 +1,4 @@
-"""Failure signatures (DESIGN.md §9) on the fixtures' real error strings, and their incremental tally."""
+"""Failure signatures (docs/design.md §9) on the fixtures' real error strings, and their incremental tally."""
 
 from __future__ import annotations
 

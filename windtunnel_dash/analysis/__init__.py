@@ -1,1 +1,1 @@
-"""Comparing a run with its baseline (DESIGN.md §9): interval maths, failure signatures, deltas."""
+"""Comparing a run with its baseline (docs/design.md §9): interval maths, failure signatures, deltas."""

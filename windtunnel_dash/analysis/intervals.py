@@ -1,4 +1,4 @@
-"""95% intervals and the verdict rule of DESIGN.md §9.
+"""95% intervals and the verdict rule of docs/design.md §9.
 
 A proportion gets the Wilson score interval (sane at n = 0, 1 and at p = 0 or 1,
 unlike the textbook p ± z·se). A difference of two proportions combines the

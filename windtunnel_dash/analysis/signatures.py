@@ -1,4 +1,4 @@
-"""Failure signatures (DESIGN.md §9): what kind of failure an instance had, comparable across runs.
+"""Failure signatures (docs/design.md §9): what kind of failure an instance had, comparable across runs.
 
 An errored instance is its error text with ids and numbers replaced by
 placeholders, so "timeout after 5012 ms on inst_3f2a…" and "timeout after

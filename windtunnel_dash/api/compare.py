@@ -1,4 +1,4 @@
-"""`GET /api/runs/{id}/compare?baseline=`: the run against its baseline, as the run page shows it (DESIGN.md §9).
+"""`GET /api/runs/{id}/compare?baseline=`: the run against its baseline, as the run page shows it (docs/design.md §9).
 
 The JSON is catalog/compare.py's `Comparison.to_api()`; the models here only
 type it for the OpenAPI docs (and for tests, which validate real answers).

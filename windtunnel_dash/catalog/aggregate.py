@@ -2,9 +2,9 @@
 
 Counts by status, per scenario, and sorted lists of durations (overall and per
 scenario) for the nearest-rank percentiles and their 95% intervals (the
-baseline comparison, DESIGN.md §9). The tailer writes the resulting absolute
+baseline comparison, docs/design.md §9). The tailer writes the resulting absolute
 values into the run's row with each batch, so every reader gets them from one
-row, and two workers ingesting the same file write the same numbers (DESIGN.md §7).
+row, and two workers ingesting the same file write the same numbers (docs/design.md §7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A run against its baseline (DESIGN.md §9): which baseline, the deltas, the new failure kinds.
+"""A run against its baseline (docs/design.md §9): which baseline, the deltas, the new failure kinds.
 
 Both runs' figures come from their run rows (the tailer's running aggregates:
 counts, and latency percentiles with their intervals, overall and per

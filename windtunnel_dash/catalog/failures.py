@@ -1,4 +1,4 @@
-"""Failure signatures of a run, tallied incrementally (DESIGN.md §9 "new failure kinds").
+"""Failure signatures of a run, tallied incrementally (docs/design.md §9 "new failure kinds").
 
 Only failed and errored instances are looked at (ix_instances_rank), each
 once: a tally per run keeps a cursor and moves it to the run's head when asked,

@@ -1,4 +1,4 @@
-"""The run page's comparison with a baseline: selector, deltas with verdicts, new failure kinds (DESIGN §9).
+"""The run page's comparison with a baseline: selector, deltas with verdicts, new failure kinds (docs/design.md §9).
 
 Everything here reads RunCompareState only, so a new comparison re-renders
 these components and nothing else of the page. Verdicts are coloured and

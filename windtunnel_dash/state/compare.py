@@ -1,4 +1,4 @@
-"""The run page's comparison with a baseline (DESIGN.md §9), kept live by the page's own task.
+"""The run page's comparison with a baseline (docs/design.md §9), kept live by the page's own task.
 
 A substate of RunDetailState, so a new comparison re-renders only the
 components that show it (the selector, the deltas on the cards and in the

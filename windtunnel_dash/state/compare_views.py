@@ -1,4 +1,4 @@
-"""Display-ready views of a comparison (DESIGN.md §9), formatted once on the server.
+"""Display-ready views of a comparison (docs/design.md §9), formatted once on the server.
 
 Pass and error rates are percentages and their deltas percentage points;
 latencies are milliseconds. An interval end the data cannot bound yet shows as
