@@ -29,7 +29,8 @@ def compare_bar() -> rx.Component:
         rx.hstack(
             rx.text("Compare with", class_name="wd-meta-label"),
             rx.select.root(
-                rx.select.trigger(class_name="wd-compare-select", custom_attrs={"data-testid": "compare-select"}),
+                rx.select.trigger(class_name="wd-compare-select", aria_label="Compare with",
+                                  custom_attrs={"data-testid": "compare-select"}),
                 rx.select.content(rx.foreach(Cmp.options, _option)),
                 value=Cmp.selected,
                 on_change=Cmp.choose,
