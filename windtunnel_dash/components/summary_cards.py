@@ -7,8 +7,8 @@ import reflex as rx
 from windtunnel_dash.components.compare import card_delta, scenario_delta
 from windtunnel_dash.components.live import ticking_duration
 from windtunnel_dash.components.status import meter_bar
-from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.compare import RunCompareState as Cmp
+from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
