@@ -151,6 +151,13 @@ def to_list_row(run: RunRow, delta: ListDelta | None = None) -> RunListRow:
     )
 
 
+def _read_runs(query: ListQuery) -> tuple[list[RunRow], int, dict[str, ListDelta]]:
+    """The page of runs, how many match, and their pass-rate deltas against their default baselines."""
+    catalog = get_engine().catalog
+    rows, total = catalog.list_runs(limit=query.limit, offset=0, sort=query.sort, q=query.q.strip())
+    return rows, total, list_deltas(catalog.engine, [run.run_id for run in rows])
+
+
 class RunListState(rx.State):
     rows: list[RunListRow] = []
     total: int = 0
@@ -192,10 +199,7 @@ class RunListState(rx.State):
 
     async def _fetch_and_apply(self, query: ListQuery) -> bool:
         """Query the catalog (off the event loop), then apply in one block unless the view moved on."""
-        rows, total = await asyncio.to_thread(
-            get_engine().catalog.list_runs, limit=query.limit, offset=0, sort=query.sort, q=query.q.strip()
-        )
-        deltas = await asyncio.to_thread(list_deltas, get_engine().catalog.engine, [run.run_id for run in rows])
+        rows, total, deltas = await asyncio.to_thread(_read_runs, query)
         view = [to_list_row(run, deltas.get(run.run_id)) for run in rows]
         live = {run.run_id: live_cells(run, deltas.get(run.run_id)) for run in rows if run.status in _ACTIVE}
         async with self:
