@@ -23,6 +23,12 @@ class Settings:
     # Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
     # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
     max_updates_per_s: float = 9.5
+    # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
+    # elect the ingest leader and broadcast through Redis (DESIGN.md §7).
+    redis_url: str | None = None
+    # Poll the runs root every this many ms instead of waiting for inotify events: shared storage
+    # (NFS and the like) delivers no events for writes made on another host. None: native events.
+    watch_poll_ms: int | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -36,4 +42,6 @@ class Settings:
             stall_timeout_s=_env_float("WINDTUNNEL_STALL_TIMEOUT_S", 120.0),
             heartbeat_s=_env_float("WINDTUNNEL_HEARTBEAT_S", 5.0),
             demo=os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", ""),
+            redis_url=os.environ.get("REFLEX_REDIS_URL", "").strip() or None,
+            watch_poll_ms=int(_env_float("WINDTUNNEL_WATCH_POLL_MS", 0)) or None,
         )

@@ -57,8 +57,13 @@ def append(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+# The catalog database of the test running now: None means SQLite under its tmp_path; the `each_catalog`
+# fixture (tests/unit/conftest.py) sets a Postgres database here for the test's Postgres variant.
+CATALOG_URL: str | None = None
+
+
 def make_catalog(tmp_path: Path, **kwargs: Any) -> Catalog:
-    return Catalog(f"sqlite:///{tmp_path / 'catalog.db'}", **kwargs)
+    return Catalog(CATALOG_URL or f"sqlite:///{tmp_path / 'catalog.db'}", **kwargs)
 
 
 def tail(catalog: Catalog, run_dir: Path) -> TailResult:
@@ -85,7 +90,7 @@ def file_instances(run_dir: Path) -> list[tuple]:
 
 def settings_for(tmp_path: Path, runs_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        runs_dir=runs_dir, data_dir=tmp_path / "data", db_url=f"sqlite:///{tmp_path / 'data' / 'catalog.db'}",
+        runs_dir=runs_dir, data_dir=tmp_path / "data", db_url=CATALOG_URL or f"sqlite:///{tmp_path / 'data' / 'catalog.db'}",
         stall_timeout_s=120.0, heartbeat_s=5.0, demo=False,
     )
     values.update(overrides)

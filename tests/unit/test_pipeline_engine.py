@@ -11,6 +11,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from windtunnel_dash.catalog import writes
 from windtunnel_dash.pipeline.engine import Engine
 
@@ -26,6 +28,9 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 
+# Every test here runs on SQLite and on Postgres (DESIGN.md §7).
+pytestmark = pytest.mark.usefixtures("each_catalog")
+
 
 @contextlib.asynccontextmanager
 async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
@@ -38,6 +43,20 @@ async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        engine.close()
+
+
+@contextlib.asynccontextmanager
+async def idle_engine(tmp_path: Path, root: Path) -> AsyncIterator[Engine]:
+    """An engine whose pipeline is not running (no watcher, no sweep), holding the leadership as `run` would
+    (on Postgres another worker could hold it: a follower waits for the leader instead of ingesting)."""
+    engine = Engine(settings_for(tmp_path, root))
+    await engine.leadership.acquire()
+    engine.leading = True
+    try:
+        yield engine
+    finally:
+        await engine.leadership.release()
         engine.close()
 
 
@@ -131,14 +150,11 @@ def test_a_run_directory_not_reported_yet_is_found_on_disk(tmp_path: Path) -> No
         root = tmp_path / "runs"
         write_manifest(root / "fresh")
         (root / "not_a_run").mkdir()
-        engine = Engine(settings_for(tmp_path, root))  # no watcher running at all
-        try:
+        async with idle_engine(tmp_path, root) as engine:  # no watcher running at all
             assert await engine.ensure_run("fresh")
             assert (await _run(engine, "fresh")).sut_name == "sut"
             for bad in ("not_a_run", "missing", "..", "../runs/fresh", "fresh/..", "", "a\x00b"):
                 assert not await engine.ensure_run(bad), bad
-        finally:
-            engine.close()
     asyncio.run(main())
 
 
@@ -147,16 +163,13 @@ def test_an_instance_written_before_its_file_event_is_handled_is_found(tmp_path:
         root = tmp_path / "runs"
         write_manifest(root / "live")
         append(root / "live" / "instances.jsonl", instance_line(1))
-        engine = Engine(settings_for(tmp_path, root))  # no watcher: only the lookup itself can catch up
-        try:
+        async with idle_engine(tmp_path, root) as engine:  # no watcher: only the lookup itself can catch up
             assert await engine.ensure_run("live")
             append(root / "live" / "instances.jsonl", instance_line(2))
             detail = await engine.find_instance("live", "inst_000002")
             assert detail is not None and detail.instance.seq == 2
             assert await engine.find_instance("live", "inst_999999") is None
             assert await engine.find_instance("..", "inst_000001") is None
-        finally:
-            engine.close()
     asyncio.run(main())
 
 

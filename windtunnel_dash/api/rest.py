@@ -8,6 +8,7 @@ they run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -37,8 +38,11 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
-    """`liveSubscribers`: open stream connections plus open live pages."""
-    return SafeJSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+    """`liveSubscribers`: open stream connections plus open live pages. `pid`: the answering worker's
+    process id; `ingesting`: the runs this worker ingests now (empty unless it leads, DESIGN.md §7)."""
+    engine = get_engine()
+    return SafeJSONResponse({"status": "ok", "liveSubscribers": engine.hub.live_readers(), "pid": os.getpid(),
+                             "ingesting": engine.ingesting()})
 
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])

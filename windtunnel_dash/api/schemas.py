@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from windtunnel_dash.artifacts.status import InstanceStatus, RunStatus
 
@@ -110,6 +110,8 @@ class InstanceDetail(Instance):
 class Health(_Model):
     status: Literal["ok"]
     liveSubscribers: int
+    pid: int = Field(description="process id of the worker that answered")
+    ingesting: list[str] = Field(description="ids of the runs this worker ingests now (empty unless it leads)")
 
 
 class ErrorDetail(_Model):

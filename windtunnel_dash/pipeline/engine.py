@@ -8,6 +8,12 @@ big backlog) goes through one ingest thread. One lock serialises every poll,
 so SQLite sees a single writer and the event loop never blocks on files or the
 database. A sweep every `sweep_s` catches what events cannot: directories that
 appeared before the watch, runs going stalled, runs deleted from disk.
+
+With several workers (DESIGN.md §7) only the elected leader (leadership.py)
+watches, ingests and sweeps; it broadcasts each change (broadcast.py), and the
+other workers wake their hubs without a snapshot, so their readers pull from
+the catalog. A leader that loses its lock stops at once and drops its tailers:
+whoever leads next resumes from the offsets committed in the catalog.
 """
 
 from __future__ import annotations
@@ -20,22 +26,30 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from ..catalog import Catalog
+from ..catalog.database import ensure_schema
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
+from .broadcast import Change, broadcast_for
 from .conditions import Conditions
 from .hub import Hub
+from .leadership import catalog_unreachable, leadership_for
 from .tailer import RunTailer, TailResult
 from .watcher import watch_runs
 
 log = logging.getLogger(__name__)
 
 POLL_BUDGET_S = 0.5  # a run with a huge backlog yields the ingest thread this often
+FOLLOWER_WAIT_S = 3.0  # how long a worker that does not ingest waits for the leader to catalog a new run
+RESTART_S = (0.5, 10.0)  # a pipeline that died is restarted after this pause, doubling up to the second
 
 
 def parse_pool() -> ProcessPoolExecutor | None:
@@ -57,11 +71,17 @@ class Engine:
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
         self.settings = settings
         self.conditions = Conditions()  # what is wrong right now: shown on every page and in /api/health
-        self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s, schema=False)
+        with contextlib.suppress(OperationalError):  # a database server that is down: `run` retries and says so
+            ensure_schema(self.catalog.engine)
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
+        self.leadership = leadership_for(settings, self.conditions)
+        self.broadcast = broadcast_for(settings, self.conditions)
+        # This worker ingests right now; the sole process always may, even before `run` (tests, look-ups).
+        self.leading = not self.leadership.contested
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
-        self._parse_pool = parse_pool()
+        self._parse_pool: ProcessPoolExecutor | None = None  # made when this worker first leads
         self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-commit")
         self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
@@ -70,6 +90,10 @@ class Engine:
         self._wake = asyncio.Event()
         self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def ingesting(self) -> list[str]:
+        """The runs this worker ingests now: every run while it leads, none otherwise."""
+        return sorted(self._known) if self.leading else []
 
     @property
     def root(self) -> Path:
@@ -85,6 +109,13 @@ class Engine:
         with self._ingest_lock:
             try:
                 result = self._poll_locked(run_id)
+                self.conditions.clear("catalog")
+            except DBAPIError as exc:
+                if not self._is_unreachable(exc):
+                    raise
+                catalog_unreachable(self.conditions, self.settings.db_url, exc.orig or exc)  # said once, not per run
+                self._tailers.pop(run_id, None)
+                return None
             except Exception:  # one broken run must not stop the others
                 log.exception("ingesting run %s failed", run_id)
                 self._tailers.pop(run_id, None)  # its next poll starts from what the catalog holds
@@ -92,6 +123,11 @@ class Engine:
         if result is None:
             return None
         return result, (self.catalog.run_row_from_values(run_id, result.run) if result.run else None)
+
+    def _is_unreachable(self, exc: DBAPIError) -> bool:
+        """A database server that went away (not a broken run): every run waits for it alike."""
+        return exc.connection_invalidated or (isinstance(exc, OperationalError) and
+                                              self.catalog.engine.dialect.name != "sqlite")
 
     def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
@@ -121,10 +157,12 @@ class Engine:
                 self._known.discard(run_id)
                 self._stalled.discard(run_id)
                 self.hub.forget(run_id)
+                self.broadcast.send(Change(run_id, gone=True))
         elif result.changed or run_id not in self._known:
             self._known.add(run_id)
             self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
                              reset=result.reset)
+            self.broadcast.send(Change(run_id, result.head, result.generation))
         if result.more:
             self.mark_dirty({run_id})
 
@@ -173,15 +211,32 @@ class Engine:
             return True
         if await asyncio.to_thread(layout.run_dir, self.root, run_id) is None:
             return False
+        if not self.leading:
+            return await self._leader_catalogs(run_id)
         await self.ingest(run_id)
         return run_id in self._known
+
+    async def _leader_catalogs(self, run_id: str, timeout: float = FOLLOWER_WAIT_S) -> bool:
+        """A worker that does not ingest waits (briefly) for the leader to catalog a run found on disk."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        version = self.hub.version
+        while await asyncio.to_thread(self.catalog.get_run, run_id) is None:
+            if loop.time() >= deadline:
+                return False
+            version = await self.hub.wait_changed(version, deadline - loop.time())
+        self._known.add(run_id)
+        return True
 
     async def find_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         """One instance, or None. One the catalog lacks may be a line written a moment ago, before
         its file event was handled: the run's files are read up to date before the answer is no (DESIGN §4)."""
         detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         if detail is None and await self.ensure_run(run_id):
-            await self.ingest(run_id)
+            if self.leading:
+                await self.ingest(run_id)
+            else:  # the leader may be committing it right now: one more look after its next change
+                await self.hub.wait_changed(self.hub.version, FOLLOWER_WAIT_S)
             detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         return detail
 
@@ -198,27 +253,125 @@ class Engine:
             if stalled != (run_id in self._stalled):
                 (self._stalled.add if stalled else self._stalled.discard)(run_id)
                 self.hub.publish(run_id)
+                self.broadcast.send(Change(run_id, self.hub.head(run_id)))
 
     async def run(self) -> None:
-        """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
+        """The engine's life: the catalog opened, then ingest whenever this worker leads, broadcasts heard
+        whenever it does not. A part that dies is restarted (`_supervised`): a worker never goes on
+        serving pages that have silently stopped moving."""
         self._loop = asyncio.get_running_loop()
+        try:
+            await self._supervised("catalog", self._open_catalog)
+            listener = asyncio.create_task(self._supervised(
+                "broadcast listener", lambda: self.broadcast.run(self._on_broadcast, self._resync)))
+            try:
+                await self._supervised("ingest pipeline", self._lead_when_elected)
+            finally:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+        finally:
+            self._loop = None
+
+    async def _supervised(self, name: str, start: Callable[[], Awaitable[None]]) -> None:
+        """Run `start()` until it returns; when it raises, say so and start it again after a growing pause."""
+        pause, longest = RESTART_S
+        while True:
+            try:
+                return await start()
+            except Exception as exc:  # noqa: BLE001 - anything but cancellation restarts the part
+                log.exception("the %s died; restarting it in %.1f s", name, pause)
+                self.conditions.set("pipeline", f"The {name} stopped ({type(exc).__name__}: {exc}); restarting it.")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, longest)
+
+    async def _open_catalog(self) -> None:
+        """Create or migrate the schema (once, under a lock); while the database is down, say so and retry."""
+        while True:
+            try:
+                await asyncio.to_thread(ensure_schema, self.catalog.engine)
+                self._known = await asyncio.to_thread(self.catalog.run_ids)
+                self.conditions.clear("catalog")
+                return
+            except OperationalError as exc:
+                catalog_unreachable(self.conditions, self.settings.db_url, exc.orig or exc)
+                await asyncio.sleep(1.0)
+
+    async def _lead_when_elected(self) -> None:
+        """Forever: wait to be elected, then watch, ingest and sweep until the leadership is lost."""
+        while True:
+            await self.leadership.acquire()
+            self.leading = True
+            self.conditions.clear("pipeline")
+            log.info("this worker (%s) now ingests", self.leadership.holder)
+            try:
+                lost = asyncio.create_task(self.leadership.hold())
+                pipeline = asyncio.create_task(self._ingest_all())
+                done, _ = await asyncio.wait((lost, pipeline), return_when=asyncio.FIRST_COMPLETED)
+                for task in (lost, pipeline):
+                    task.cancel()
+                await asyncio.gather(lost, pipeline, return_exceptions=True)
+                if pipeline in done:
+                    pipeline.result()  # a pipeline that died raises here: the supervisor restarts it
+                log.warning("this worker (%s) lost the ingest leadership", self.leadership.holder)
+            finally:
+                self.leading = not self.leadership.contested
+                await asyncio.to_thread(self._drop_tailers)
+                await self.leadership.release()
+
+    def _drop_tailers(self) -> None:
+        """Forget every tailer (after any poll in flight): the next leader resumes from the catalog."""
+        with self._ingest_lock:
+            self._tailers.clear()
+            self._dirty.clear()
+
+    async def _ingest_all(self) -> None:
+        """Watcher started, then everything on disk ingested; the sweep until cancelled or a part dies."""
+        if self._parse_pool is None:
+            self._parse_pool = await asyncio.to_thread(parse_pool)
         self._known = await asyncio.to_thread(self.catalog.run_ids)
         stop = threading.Event()
         watcher = threading.Thread(target=watch_runs, args=(self.root, self._on_files_changed, stop),
+                                   kwargs={"poll_ms": self.settings.watch_poll_ms},
                                    name="windtunnel-watcher", daemon=True)
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
         try:
-            while True:
+            while not drain.done() and watcher.is_alive():
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
+            if drain.done():
+                drain.result()
+            raise RuntimeError("the file watcher thread ended")
         finally:
             stop.set()
             drain.cancel()
             await asyncio.gather(drain, return_exceptions=True)
             await asyncio.to_thread(watcher.join)
-            self._loop = None
+
+    # -- following the leader (workers that do not ingest) ------------------------------------------
+
+    def _on_broadcast(self, change: Change) -> None:
+        """The leader committed something: wake this worker's readers, which pull it from the catalog."""
+        if self.leading:  # our own message, or a late one from a former leader: the hub knows better
+            return
+        if change.gone:
+            self._known.discard(change.run_id)
+            self.hub.forget(change.run_id)
+        else:
+            self._known.add(change.run_id)
+            self.hub.publish(change.run_id, change.head)
+
+    async def _resync(self) -> None:
+        """After (re)connecting to the broadcast: what was missed meanwhile is read from the catalog."""
+        if self.leading:
+            return
+        known = await asyncio.to_thread(self.catalog.run_ids)
+        for run_id in (self._known - known):
+            self.hub.forget(run_id)
+        self._known = known
+        for run_id in known:
+            self.hub.publish(run_id)
 
     def close(self) -> None:
         """Stop the ingest thread and parse workers (after `run` has ended)."""

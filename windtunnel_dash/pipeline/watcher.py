@@ -42,13 +42,15 @@ def run_of(root: str, path: str) -> str | None:
 
 
 def watch_runs(root: Path, on_change: Callable[[set[str]], None], stop: threading.Event, *,
-               step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS, retry_s: float = 0.5) -> None:
+               step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS, retry_s: float = 0.5,
+               poll_ms: int | None = None) -> None:
     """Call `on_change(run_ids)` (on this thread) for every batch of file events until `stop` is set.
 
     A missing or vanished root is waited for; the engine's sweep ingests what was there meanwhile.
+    `poll_ms` polls from the start (shared storage delivers no events for other hosts' writes).
     """
     root_str = str(root)
-    polling = False  # after a failure (e.g. the inotify watch limit), fall back to polling the tree
+    polling = poll_ms is not None  # also after a failure (e.g. the inotify watch limit)
     while not stop.is_set():
         if not root.is_dir():
             stop.wait(retry_s)
@@ -56,7 +58,7 @@ def watch_runs(root: Path, on_change: Callable[[set[str]], None], stop: threadin
         try:
             for changes in watch(root, step=step_ms, debounce=debounce_ms, watch_filter=None, recursive=True,
                                  ignore_permission_denied=True, stop_event=stop, raise_interrupt=False,
-                                 force_polling=polling, poll_delay_ms=POLL_DELAY_MS):
+                                 force_polling=polling, poll_delay_ms=poll_ms or POLL_DELAY_MS):
                 runs = {run for _, path in changes if (run := run_of(root_str, path)) is not None}
                 if runs:
                     on_change(runs)
