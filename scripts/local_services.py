@@ -85,7 +85,7 @@ class Postgres:
 
     port: int
     data_dir: Path
-    proc: subprocess.Popen
+    proc: subprocess.Popen | None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -100,12 +100,14 @@ class Postgres:
         return self.url(name)
 
     def stop(self) -> None:
-        _stop(self.proc, signal.SIGINT)  # SIGINT: PostgreSQL's fast shutdown
+        if self.proc is not None:
+            _stop(self.proc, signal.SIGINT)  # SIGINT: PostgreSQL's fast shutdown
+            self.proc = None
 
-    def restart(self) -> None:
-        """Stop and start again on the same port and data (a database that went away and came back)."""
-        self.stop()
+    def start(self) -> None:
+        """Start again on the same port and data, after `stop` (a database that went away and came back)."""
         self.proc = _start_postgres_process(self.data_dir, self.port)
+        _wait_until_accepting(self)
 
 
 def _as_postgres_user() -> dict:
@@ -146,8 +148,8 @@ def postgres(*, durable: bool = True) -> Iterator[Postgres]:
             with open(data_dir / "postgresql.conf", "a") as conf:
                 conf.write("\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
         port = free_port()
-        server = Postgres(port, data_dir, _start_postgres_process(data_dir, port))
-        _wait_until_accepting(server)
+        server = Postgres(port, data_dir, None)
+        server.start()
         try:
             yield server
         finally:

@@ -98,7 +98,9 @@ class PostgresBroadcast(Broadcast):
 
         while True:
             try:
-                return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, connect_timeout=5)
+                conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, connect_timeout=5)
+                self._conditions.clear("catalog")
+                return conn
             except psycopg.OperationalError as exc:
                 catalog_unreachable(self._conditions, self._db_url, exc)
                 await asyncio.sleep(RETRY_S)
@@ -126,15 +128,16 @@ class PostgresBroadcast(Broadcast):
 
         conn = None
         while True:
-            changes = await self._next_batch()
-            conn = conn or await self._connect()
-            try:
-                await conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p",
-                                   (CHANNEL, [c.encode() for c in changes]))
-            except psycopg.OperationalError as exc:  # followers resync from the catalog when they reconnect
-                catalog_unreachable(self._conditions, self._db_url, exc)
-                await conn.close()
-                conn = None
+            payloads = [c.encode() for c in await self._next_batch()]
+            while True:  # a connection the server dropped fails its next use: the same batch on a new one
+                conn = conn or await self._connect()
+                try:
+                    await conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (CHANNEL, payloads))
+                    break
+                except psycopg.OperationalError as exc:
+                    catalog_unreachable(self._conditions, self._db_url, exc)
+                    await conn.close()
+                    conn = None
 
 
 class RedisBroadcast(Broadcast):

@@ -34,7 +34,10 @@ RETRY_S = 1.0
 
 
 def catalog_unreachable(conditions: Conditions, db_url: str, exc: BaseException) -> None:
-    """Say (once, in the log and on every page) that the catalog database cannot be reached, and why."""
+    """Say (once per outage, in the log and on every page) that the catalog database cannot be reached, and
+    why; the first reason stands (a server going down says "shutting down", then "refused", ...)."""
+    if conditions.get("catalog") is not None:
+        return
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     conditions.set(
         "catalog",
@@ -96,6 +99,7 @@ class PostgresLeadership(Leadership):
                 await conn.close()
                 raise
             self._conn = conn
+            self._conditions.clear("catalog")
             return
 
     async def hold(self) -> None:
@@ -121,11 +125,11 @@ class PostgresLeadership(Leadership):
 class RedisLeadership(Leadership):
     contested = True
 
-    def __init__(self, redis_url: str, conditions: Conditions, *, ttl_s: float = 3.0) -> None:
+    def __init__(self, redis_url: str, conditions: Conditions, *, ttl_s: float = 3.0, key: str = REDIS_KEY) -> None:
         import redis.asyncio as redis
 
         self._client = redis.Redis.from_url(redis_url, socket_timeout=ttl_s / 2, socket_connect_timeout=ttl_s / 2)
-        self._lock = self._client.lock(REDIS_KEY, timeout=ttl_s, sleep=0.1, thread_local=False)
+        self._lock = self._client.lock(key, timeout=ttl_s, sleep=0.1, thread_local=False)
         self._conditions = conditions
         self._ttl_s = ttl_s
 

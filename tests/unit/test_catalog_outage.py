@@ -1,0 +1,70 @@
+"""A Postgres catalog that goes away while the app runs (DESIGN.md §7): pages are told the data is stale,
+nothing crashes or loops, and when it is back ingest resumes exactly where the last commit ended."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from scripts import local_services
+from windtunnel_dash.pipeline.engine import Engine
+
+from tests.unit.pipeline_support import (
+    append,
+    catalog_instances,
+    eventually,
+    file_instances,
+    instance_line,
+    settings_for,
+    status_of,
+    write_manifest,
+)
+
+
+def test_ingest_resumes_exactly_after_the_database_comes_back(tmp_path: Path) -> None:
+    with local_services.postgres(durable=False) as server:  # its own server: this test stops it
+        db_url = server.create_database("outage")
+
+        async def main() -> None:
+            root = tmp_path / "runs"
+            run_dir = root / "through_outage"
+            write_manifest(run_dir)
+            engine = Engine(settings_for(tmp_path, root, db_url=db_url), sweep_s=0.2)
+            task = asyncio.create_task(engine.run())
+            try:
+                seen: list[int] = []
+
+                async def read() -> None:
+                    async with engine.hub.subscribe("through_outage") as sub:
+                        while len(seen) < 80:
+                            batch = await sub.next_batch(30)
+                            assert batch is not None, f"the reader stopped at {seen[-1:]}"
+                            seen.extend(i.seq for i in batch.instances)
+
+                await eventually(lambda: engine.ensure_run("through_outage"), what="the run in the catalog")
+                reader = asyncio.create_task(read())
+                append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) for n in range(40)))
+                await eventually(lambda: len(seen) == 40, what="the first 40 instances")
+
+                await asyncio.to_thread(server.stop)
+                await eventually(lambda: engine.conditions.get("catalog") is not None, what="the catalog condition")
+                condition = engine.conditions.get("catalog")
+                assert "cannot be reached" in condition.message and "postgres@127.0.0.1" in condition.message
+                await eventually(lambda: not engine.leading, what="the leader to stop ingesting")
+                append(run_dir / "instances.jsonl",
+                       b"".join(instance_line(n, status=status_of(n)) for n in range(40, 80)))
+                await asyncio.sleep(1.0)  # the outage lasts a while, with lines landing meanwhile
+                assert not task.done(), "the engine gave up"
+
+                await asyncio.to_thread(server.start)
+                await eventually(lambda: engine.conditions.get("catalog") is None, timeout=20,
+                                 what="the condition to clear once the database is back")
+                await asyncio.wait_for(reader, 30)
+                assert seen == list(range(1, 81))
+                assert catalog_instances(engine.catalog, "through_outage") == file_instances(run_dir)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                engine.close()
+
+        asyncio.run(main())
