@@ -13,8 +13,10 @@ catalog, not replayed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -30,21 +32,25 @@ CHANNEL = "windtunnel_runs"
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a follower's hub needs to wake its readers (generation: of the run's rows, 0 when not known)."""
+    """What a follower's hub needs to wake its readers (generation: of the run's rows, 0 when not known).
+
+    `origin` names the sending worker's broadcast, so a worker skips its own messages (and only those: a
+    leader hears a former leader's late commits too)."""
 
     run_id: str
     head: int = 0
     generation: int = 0
     gone: bool = False
+    origin: str = ""
 
     def encode(self) -> str:
-        return json.dumps([self.run_id, self.head, self.generation, self.gone])
+        return json.dumps([self.run_id, self.head, self.generation, self.gone, self.origin])
 
     @classmethod
     def decode(cls, payload: str | bytes) -> "Change | None":
         try:
-            run_id, head, generation, gone = json.loads(payload)
-            return cls(str(run_id), int(head), int(generation), bool(gone))
+            run_id, head, generation, gone, origin = json.loads(payload)
+            return cls(str(run_id), int(head), int(generation), bool(gone), str(origin))
         except (ValueError, TypeError):
             log.warning("ignoring a malformed broadcast: %r", payload[:200])
             return None
@@ -58,13 +64,19 @@ class Broadcast:
     """One process: nobody to tell, nothing to hear."""
 
     def __init__(self) -> None:
+        self.origin = uuid.uuid4().hex[:16]
         self._pending: dict[str, Change] = {}
         self._ready = asyncio.Event()
 
     def send(self, change: Change) -> None:
         """Queue `change` for the other workers (on the event loop; returns at once)."""
-        self._pending[change.run_id] = change
+        self._pending[change.run_id] = dataclasses.replace(change, origin=self.origin)
         self._ready.set()
+
+    def _deliver(self, payload: str | bytes, on_change: OnChange) -> None:
+        change = Change.decode(payload)
+        if change is not None and change.origin != self.origin:
+            on_change(change)
 
     async def run(self, on_change: OnChange, on_resync: OnResync) -> None:
         """Deliver what others send to `on_change` and ship what `send` queued, until cancelled."""
@@ -114,9 +126,7 @@ class PostgresBroadcast(Broadcast):
                 await conn.execute(f"LISTEN {CHANNEL}")
                 await on_resync()
                 async for notify in conn.notifies():
-                    change = Change.decode(notify.payload)
-                    if change is not None:
-                        on_change(change)
+                    self._deliver(notify.payload, on_change)
             except psycopg.OperationalError as exc:
                 catalog_unreachable(self._conditions, self._db_url, exc)
                 await asyncio.sleep(RETRY_S)
@@ -162,9 +172,7 @@ class RedisBroadcast(Broadcast):
                 self._conditions.clear("redis")
                 await on_resync()
                 async for message in pubsub.listen():
-                    change = Change.decode(message["data"])
-                    if change is not None:
-                        on_change(change)
+                    self._deliver(message["data"], on_change)
             except redis.RedisError as exc:
                 self._unreachable(exc)
                 await asyncio.sleep(RETRY_S)

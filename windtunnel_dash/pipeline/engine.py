@@ -316,6 +316,8 @@ class Engine:
             finally:
                 self.leading = not self.leadership.contested
                 await asyncio.to_thread(self._drop_tailers)
+                for run_id in self._known:  # polls that ended meanwhile committed without telling anyone
+                    self.broadcast.send(Change(run_id, self.hub.head(run_id)))
                 await self.leadership.release()
 
     def _drop_tailers(self) -> None:
@@ -336,10 +338,14 @@ class Engine:
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
+        sweeps = 0
         try:
             while not drain.done() and watcher.is_alive():
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
+                sweeps += 1
+                if sweeps == 1:  # appends made while the watch was being set up raised no event: poll once more
+                    self.mark_dirty(set(self._known))
             if drain.done():
                 drain.result()
             raise RuntimeError("the file watcher thread ended")
@@ -352,9 +358,8 @@ class Engine:
     # -- following the leader (workers that do not ingest) ------------------------------------------
 
     def _on_broadcast(self, change: Change) -> None:
-        """The leader committed something: wake this worker's readers, which pull it from the catalog."""
-        if self.leading:  # our own message, or a late one from a former leader: the hub knows better
-            return
+        """Another worker committed something (the leader, or a former leader's last commits): wake this
+        worker's readers, which pull it from the catalog."""
         if change.gone:
             self._known.discard(change.run_id)
             self.hub.forget(change.run_id)
@@ -364,8 +369,6 @@ class Engine:
 
     async def _resync(self) -> None:
         """After (re)connecting to the broadcast: what was missed meanwhile is read from the catalog."""
-        if self.leading:
-            return
         known = await asyncio.to_thread(self.catalog.run_ids)
         for run_id in (self._known - known):
             self.hub.forget(run_id)
