@@ -14,6 +14,8 @@ BUN_VERSION := 1.4.4
 BUN := tools/node_modules/.bin/bun
 SWAGGER_UI_VERSION := 5.35.0
 SWAGGER_UI := tools/node_modules/swagger-ui-dist/swagger-ui-bundle.js
+AXE_VERSION := 4.14.1
+AXE := tools/node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 HOST ?= 127.0.0.1
@@ -39,7 +41,7 @@ test: setup browser
 	tier tests/e2e; \
 	exit $$failed
 
-setup: venv $(BUN) $(SWAGGER_UI)
+setup: venv $(BUN) $(SWAGGER_UI) $(AXE)
 
 venv:
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -53,6 +55,10 @@ $(BUN):
 # --ignore-scripts: the one install script in its tree only reports usage.
 $(SWAGGER_UI):
 	npm install --prefix tools --save-exact --no-audit --no-fund --ignore-scripts swagger-ui-dist@$(SWAGGER_UI_VERSION)
+
+# axe-core, the accessibility engine the e2e tests inject into each page (tests/e2e/test_accessibility.py).
+$(AXE):
+	npm install --prefix tools --save-exact --no-audit --no-fund --ignore-scripts axe-core@$(AXE_VERSION)
 
 # WINDTUNNEL_DASH_BROWSER names a browser executable, or "playwright" for Playwright's own Chromium;
 # unset, the tests use Debian's /usr/bin/chromium, installed here when missing.

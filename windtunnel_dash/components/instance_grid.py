@@ -15,6 +15,9 @@ from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
+SEARCH_ID = "instances-search"  # '/' focuses it (components/shell.py)
+
+
 def _tab(label: str, count: rx.Var, href: rx.Var, value: str, testid: str) -> rx.Component:
     return rx.link(
         rx.text(label),
@@ -44,6 +47,8 @@ def filter_bar() -> rx.Component:
                 default_value=S.v_q,
                 key=S.v_q,
                 placeholder="Instance or correlation id…",
+                aria_label="Search instance or correlation id",
+                id=SEARCH_ID,
                 size="2",
                 width="260px",
                 custom_attrs={"data-testid": "search"},
@@ -52,7 +57,8 @@ def filter_bar() -> rx.Component:
             reset_on_submit=False,
         ),
         rx.hstack(
-            rx.switch(checked=S.paused, on_change=S.toggle_pause, size="1", custom_attrs={"data-testid": "pause"}),
+            rx.switch(checked=S.paused, on_change=S.toggle_pause, size="1", aria_label="Pause live updates",
+                      custom_attrs={"data-testid": "pause"}),
             rx.text("Pause live updates", size="2", color_scheme="gray"),
             spacing="2",
             align="center",
@@ -118,12 +124,13 @@ def _grid() -> rx.Component:
     )
 
 
-def _pager_button(label: rx.Component, href: rx.Var, disabled: rx.Var, testid: str) -> rx.Component:
+def _pager_button(label: rx.Component, href: rx.Var, disabled: rx.Var, testid: str, name: str) -> rx.Component:
+    """`name` is what a screen reader says for it (two of them show only an icon)."""
     return rx.cond(
         disabled,
-        rx.button(label, size="1", variant="soft", color_scheme="gray", disabled=True),
+        rx.button(label, size="1", variant="soft", color_scheme="gray", disabled=True, aria_label=name),
         rx.link(
-            rx.button(label, size="1", variant="soft"),
+            rx.button(label, size="1", variant="soft", aria_label=name),
             href=href,
             custom_attrs={"data-testid": testid},
         ),
@@ -141,10 +148,10 @@ def pager() -> rx.Component:
             custom_attrs={"data-testid": "page-info"},
         ),
         rx.spacer(),
-        _pager_button(rx.icon("chevrons-left", size=14), S.links.first, first_page, "page-first"),
-        _pager_button(rx.hstack(rx.icon("chevron-left", size=14), "Prev", spacing="1"), S.links.prev, first_page, "page-prev"),
-        _pager_button(rx.hstack("Next", rx.icon("chevron-right", size=14), spacing="1"), S.links.next, last_page, "page-next"),
-        _pager_button(rx.icon("chevrons-right", size=14), L.href_last, last_page, "page-last"),
+        _pager_button(rx.icon("chevrons-left", size=14), S.links.first, first_page, "page-first", "First page"),
+        _pager_button(rx.hstack(rx.icon("chevron-left", size=14), "Prev", spacing="1"), S.links.prev, first_page, "page-prev", "Prev page"),
+        _pager_button(rx.hstack("Next", rx.icon("chevron-right", size=14), spacing="1"), S.links.next, last_page, "page-next", "Next page"),
+        _pager_button(rx.icon("chevrons-right", size=14), L.href_last, last_page, "page-last", "Last page"),
         spacing="2",
         align="center",
         width="100%",

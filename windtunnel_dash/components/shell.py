@@ -13,9 +13,24 @@ from reflex_components_core.react_router.dom import ReactRouterLink
 from windtunnel_dash.components.live import connection_indicator
 
 
-def app_shell(*content: rx.Component, crumbs: rx.Component | None = None) -> rx.Component:
-    """A sticky top bar over a centred content column; `crumbs` sits beside the brand."""
+def slash_focuses(search_id: str) -> rx.Component:
+    """'/' anywhere on the page puts the cursor in its search box (the usual shortcut of list pages).
+
+    rx.set_focus would move the focus inside the key's own handling, and the slash would then be typed
+    into the box; Reflex has no Python API to defer it, so a one-line call_script moves it once the
+    key is done.
+    """
+    script = f"setTimeout(() => document.getElementById({search_id!r})?.focus(), 0)"
+    return rx.window_event_listener(
+        on_key_down=lambda key, _info: rx.cond(key == "/", rx.call_script(script), rx.noop()),
+    )
+
+
+def app_shell(*content: rx.Component, crumbs: rx.Component | None = None, search_id: str = "") -> rx.Component:
+    """A sticky top bar over a centred content column; `crumbs` sits beside the brand; `search_id`
+    names the page's search box, which '/' focuses."""
     return rx.el.div(
+        slash_focuses(search_id) if search_id else rx.fragment(),
         rx.el.div(
             rx.el.div(
                 ReactRouterLink.create(

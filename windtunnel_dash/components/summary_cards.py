@@ -68,6 +68,7 @@ def summary_cards() -> rx.Component:
                 rx.vstack(rx.text("p95", class_name="wd-card-foot"), rx.text(L.p95, class_name="wd-lat"), spacing="0"),
                 rx.vstack(rx.text("p99", class_name="wd-card-foot"), rx.text(L.p99, class_name="wd-lat"), spacing="0"),
                 spacing="3",
+                wrap="wrap",
             ),
             rx.text("instance duration", class_name="wd-card-foot"),
             "card-latency",
@@ -75,6 +76,7 @@ def summary_cards() -> rx.Component:
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
         spacing="3",
         width="100%",
+        class_name="wd-cards",
     )
 
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from windtunnel_dash.components.charts import latency_distribution, results_over_time
 from windtunnel_dash.components.failures_panel import failures_panel
-from windtunnel_dash.components.instance_grid import instance_grid
+from windtunnel_dash.components.instance_grid import SEARCH_ID, instance_grid
 from windtunnel_dash.components.live import offline_class, tick_provider
 from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.breadcrumb import breadcrumb
@@ -63,5 +63,6 @@ def run_detail_page() -> rx.Component:
                 class_name=offline_class("wd-page"),
             ),
             crumbs=breadcrumb(("Runs", "/"), here=S.shown_run),
+            search_id=SEARCH_ID,
         )
     )

@@ -193,6 +193,7 @@ def _toolbar() -> rx.Component:
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),
             placeholder="Search run ID or SUT",
+            aria_label="Search run ID or SUT",
             default_value=RunListState.q,
             on_change=RunListState.search.debounce(250),
             key=RunListState.search_epoch,
@@ -246,4 +247,4 @@ def _footer() -> rx.Component:
 
 def run_list_page() -> rx.Component:
     card = "rt-reset rt-BaseCard rt-Card rt-r-size-1 rt-variant-surface wt-card"  # Radix Card's look, no component
-    return app_shell(_toolbar(), rx.el.div(_content(), _footer(), class_name=card))
+    return app_shell(_toolbar(), rx.el.div(_content(), _footer(), class_name=card), search_id="runs-search")
