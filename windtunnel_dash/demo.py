@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .artifacts.layout import LINE_FILES, MANIFEST, SUMMARY
 from .artifacts.writer import new_run_id
+from .pipeline.engine import get_engine
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -90,8 +91,9 @@ async def _keep_a_run_going(settings: Settings) -> None:
         if _reap():
             logger.warning("demo simulator failed; next demo run in %.0f s", AFTER_CRASH_S)
             wait = AFTER_CRASH_S
-        elif not _children and not await asyncio.to_thread(has_running_run, settings.runs_dir):
-            start_demo_run(settings)
+        elif not _children and get_engine().leading and not await asyncio.to_thread(has_running_run,
+                                                                                  settings.runs_dir):
+            start_demo_run(settings)  # by the ingest leader only: with N workers, one demo run, not N
         await asyncio.sleep(wait)
 
 
