@@ -68,3 +68,27 @@ def test_ingest_resumes_exactly_after_the_database_comes_back(tmp_path: Path) ->
                 engine.close()
 
         asyncio.run(main())
+
+
+def test_start_up_with_the_database_down_says_so_once_and_keeps_trying(tmp_path: Path, caplog) -> None:
+    port = local_services.free_port()  # nothing listens there
+    db_url = f"postgresql+psycopg://windtunnel:secret@127.0.0.1:{port}/catalog"
+
+    async def main() -> None:
+        engine = Engine(settings_for(tmp_path, tmp_path / "runs", db_url=db_url))
+        task = asyncio.create_task(engine.run())
+        try:
+            await eventually(lambda: engine.conditions.get("catalog") is not None, what="the catalog condition")
+            await asyncio.sleep(2.5)  # a few retries later: still running, still said only once
+            assert not task.done()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            engine.close()
+
+    with caplog.at_level("WARNING"):
+        asyncio.run(main())
+    said = [r.getMessage() for r in caplog.records if "cannot be reached" in r.getMessage()]
+    assert len(said) == 1, said
+    assert f"postgresql+psycopg://windtunnel@127.0.0.1:{port}/catalog" in said[0] and "secret" not in said[0]
+    assert "refused" in said[0]
