@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from windtunnel_dash.reconnect import ReconnectBackoffPlugin  # exponential backoff with jitter for the socket
+
 config = rx.Config(
     app_name="windtunnel_dash",
     telemetry_enabled=False,
@@ -11,7 +13,7 @@ config = rx.Config(
     # while a run streams (without a GPU that blur was most of the compositor's work).
     plugins=[rx.plugins.RadixThemesPlugin(
         theme=rx.theme(appearance="inherit", accent_color="blue", panel_background="solid"),
-    )],
+    ), ReconnectBackoffPlugin()],
     default_color_mode="system",
     disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,

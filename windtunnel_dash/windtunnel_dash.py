@@ -3,6 +3,8 @@
 import reflex as rx
 
 from windtunnel_dash.api.app import build_api
+from windtunnel_dash.closed_tabs import forget_closed_tabs
+from windtunnel_dash.components.live import drop_reflex_connection_overlay
 from windtunnel_dash.demo import demo_lifespan
 from windtunnel_dash.pages.instance import instance_page
 from windtunnel_dash.pages.run_detail import run_detail_page
@@ -13,8 +15,10 @@ from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
 
 app = rx.App(api_transformer=build_api(), stylesheets=["/dash.css"])
+drop_reflex_connection_overlay(app)  # the page header's connection indicator says it once
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
+app.register_lifespan_task(forget_closed_tabs)
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=RunListState.follow)
 app.add_page(run_detail_page, route="/runs/[run_id]", title="Run · windtunnel", on_load=RunDetailState.follow)
 app.add_page(

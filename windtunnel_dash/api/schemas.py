@@ -110,6 +110,7 @@ class InstanceDetail(Instance):
 class Health(_Model):
     status: Literal["ok"]
     liveSubscribers: int
+    backgroundTasks: int  # the pages' background tasks running (0 once every tab has closed)
     pid: int = Field(description="process id of the worker that answered")
     ingesting: list[str] = Field(description="ids of the runs this worker ingests now (empty unless it leads)")
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from windtunnel_dash.api.bounds import MAX_INT
 from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.api.wire import Wire, frame
@@ -43,10 +44,15 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
 
 
 def _parse_query(query: Mapping[str, str]) -> tuple[int, bool]:
-    """`since` (a seq, default 0) and `steps` (a flag), or ValueError saying which is wrong."""
+    """`since` (a seq, default 0) and `steps` (a flag), or ValueError saying which is wrong.
+
+    `since` is ASCII digits (str.isdigit also takes "²" and "٣") and at most MAX_INT, like every
+    integer the REST side takes (api/bounds.py): a larger one would overflow the catalog's query.
+    """
     since_raw = query.get("since", "0").strip() or "0"
-    if not since_raw.isdigit():
-        raise ValueError(f"since must be a non-negative integer, not {since_raw!r}")
+    digits = since_raw.isascii() and since_raw.isdigit()
+    if not digits or len(since_raw) > len(str(MAX_INT)) or int(since_raw) > MAX_INT:
+        raise ValueError(f"since must be an integer from 0 to {MAX_INT}, not {since_raw[:40]!r}")
     return int(since_raw), _flag(query, "steps")
 
 

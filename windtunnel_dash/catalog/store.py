@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Integer, bindparam, cast, func, select
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
+from windtunnel_dash.artifacts.sqlite_reader import BadDatabase, Busy, RunDatabase
 from windtunnel_dash.artifacts.status import (
     ERROR, FAILED, INSTANCE_STATUSES, PASSED, STATUS_RANK, pass_rate, run_status,
 )
@@ -121,6 +122,18 @@ def _read_lines(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
         return [parse_line(os.pread(fd, span.size, span.pos)) or {} for span in spans]
     finally:
         os.close(fd)
+
+
+def _records_at(run_path: Path, name: str, spans: list[Any]) -> list[dict[str, Any]]:
+    """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (DESIGN.md §2)."""
+    if not layout.uses_database(run_path):
+        return _read_lines(run_path / name, spans)
+    keys = [span.instance_id if name == layout.INSTANCES else span.pos for span in spans]
+    try:
+        with RunDatabase(run_path / layout.DATABASE) as db:
+            return db.records(name, keys)
+    except (BadDatabase, Busy, OSError):
+        return [{} for _ in spans]
 
 
 def _contains(column: Any, q: str) -> Any:
@@ -284,19 +297,19 @@ class Catalog:
                 .order_by(ASSERTIONS.c.assertion_seq)
             ).all()
         by_step: dict[int | None, list[AssertionRow]] = {}
-        for obj in _read_lines(run_path / layout.ASSERTIONS, assertion_rows):
+        for obj in _records_at(run_path, layout.ASSERTIONS, assertion_rows):
             a = Assertion.from_dict(obj)
             by_step.setdefault(a.step_index, []).append(
                 AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
             )
         steps = []
-        for (step_index, _, _), obj in zip(step_rows, _read_lines(run_path / layout.STEPS, step_rows)):
+        for (step_index, _, _), obj in zip(step_rows, _records_at(run_path, layout.STEPS, step_rows)):
             s = Step.from_dict(obj)
             steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
                                     by_step.pop(step_index, [])))
         for step_index, orphans in by_step.items():  # assertions naming no step we have: still shown
             steps.append(StepDetail(-1 if step_index is None else step_index, None, None, None, {}, orphans))
-        [entry] = _read_lines(run_path / layout.INSTANCES, [r])
+        [entry] = _records_at(run_path, layout.INSTANCES, [r])
         return InstanceDetail(instance=_instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
 
     # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------

@@ -42,6 +42,7 @@ from .broadcast import Change, broadcast_for
 from .conditions import Conditions
 from .hub import Hub
 from .leadership import catalog_unreachable, leadership_for
+from .sqlite_tailer import tailer_class
 from .tailer import RunTailer, TailResult
 from .watcher import watch_runs
 
@@ -138,7 +139,7 @@ class Engine:
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
-            tailer = self._tailers[run_id] = RunTailer(
+            tailer = self._tailers[run_id] = tailer_class(path)(
                 run_id, path, self.catalog.engine, self._parse_pool, self._commit_thread
             )
         result = tailer.poll(POLL_BUDGET_S)

@@ -101,8 +101,9 @@ class Subscription:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 return None
-            try:
-                await asyncio.wait_for(channel.event().wait(), remaining)
+            try:  # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a wake-up
+                async with asyncio.timeout(remaining):
+                    await channel.event().wait()
             except TimeoutError:
                 return None
         pause = self._last_delivery + self._hub.min_interval - loop.time()
@@ -217,7 +218,8 @@ class Hub:
         """Wait until `hub.version` differs from `version` (or timeout); returns the current version."""
         if self.version == version:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._any.event().wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see next_batch
+                    await self._any.event().wait()
         return self.version
 
     def live_readers(self) -> int:

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
-from windtunnel_dash.artifacts.records import Step
+from windtunnel_dash.artifacts.records import Manifest, Step
 
 from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
@@ -145,8 +145,26 @@ def new_run_values(path: Path) -> dict[str, Any]:
     }
 
 
+def manifest_values(manifest: Manifest) -> dict[str, Any]:
+    """The run-row values a manifest gives."""
+    values: dict[str, Any] = {
+        "manifest_error": None,
+        "sut_name": manifest.sut_name,
+        "scenario_ids": json.dumps(manifest.scenario_ids),
+        "started_at": manifest.started_at,
+        "planned": manifest.planned,
+        "config": json.dumps(manifest.config, default=str),
+    }
+    if manifest.started_at:
+        values["start_key"] = manifest.started_at
+    return values
+
+
 class RunTailer:
     """Tails one run directory; state survives restarts through the catalog (offsets + run row)."""
+
+    METADATA_FILE = layout.MANIFEST  # a change to it re-reads the run's metadata (_manifest_values)
+    FILES = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)  # the newest mtime among them: the run's last change
 
     def __init__(
         self, run_id: str, path: Path, engine: Engine, parse_pool: Executor | None = None,
@@ -215,8 +233,7 @@ class RunTailer:
     def _read_metadata(self) -> dict[str, Any]:
         """Manifest and summary fields for the run row; files are re-read only when they changed."""
         values: dict[str, Any] = {}
-        manifest_path = self.path / layout.MANIFEST
-        key = _stat_key(manifest_path)
+        key = _stat_key(self.path / self.METADATA_FILE)
         if key != self._manifest_key:
             self._manifest_key = key
             values.update(self._manifest_values(key is not None))
@@ -243,8 +260,7 @@ class RunTailer:
             ended = iso_epoch(values["completed_at"])
             if started is not None and ended is not None and ended >= started:
                 values["duration_ms"] = (ended - started) * 1000.0
-        names = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)
-        values["last_modified"] = max([_mtime(self.path)] + [_mtime(self.path / n) for n in names])
+        values["last_modified"] = max([_mtime(self.path)] + [_mtime(self.path / n) for n in self.FILES])
         return values
 
     def _manifest_values(self, present: bool) -> dict[str, Any]:
@@ -258,17 +274,7 @@ class RunTailer:
         except (ManifestError, OSError) as exc:
             return {"manifest_error": str(exc) or "manifest.json cannot be read"}
         self._manifest_completed_at = manifest.completed_at
-        values: dict[str, Any] = {
-            "manifest_error": None,
-            "sut_name": manifest.sut_name,
-            "scenario_ids": json.dumps(manifest.scenario_ids),
-            "started_at": manifest.started_at,
-            "planned": manifest.planned,
-            "config": json.dumps(manifest.config, default=str),
-        }
-        if manifest.started_at:
-            values["start_key"] = manifest.started_at
-        return values
+        return manifest_values(manifest)
 
     # -- lines ---------------------------------------------------------------------------------------
 

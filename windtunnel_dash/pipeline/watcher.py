@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 STEP_MS = 10
 DEBOUNCE_MS = 40
 POLL_DELAY_MS = 100  # only when native file events fail
-RUN_FILES = frozenset((layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES))
+RUN_FILES = frozenset((layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES, *layout.DATABASE_FILES))
 
 
 def run_of(root: str, path: str) -> str | None:

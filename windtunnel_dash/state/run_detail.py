@@ -30,6 +30,7 @@ from typing import Any
 
 import reflex as rx
 
+from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
 from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
 from windtunnel_dash.pipeline.engine import get_engine
@@ -217,6 +218,7 @@ class RunDetailState(rx.State):
 
     # ---- the live task -------------------------------------------------------------
     @rx.event(background=True)
+    @counted
     async def follow(self):
         """on_load task: first paint, then apply hub batches until the tab goes away."""
         async with self:

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import reflex as rx
 
+from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.components.format import (
     epoch_ms,
@@ -199,6 +200,7 @@ class RunListState(rx.State):
         return True
 
     @rx.event(background=True)
+    @counted
     async def follow(self):
         """on_load: show the URL's view, then re-query whenever the hub reports a change."""
         engine = get_engine()
@@ -218,6 +220,7 @@ class RunListState(rx.State):
                 await asyncio.sleep(max(0.0, next_allowed - time.monotonic()))
 
     @rx.event(background=True)
+    @counted
     async def refresh(self):
         async with self:
             query = self._query()
@@ -229,6 +232,7 @@ class RunListState(rx.State):
         return rx.redirect(self._query().href(limit=PAGE_SIZE), replace=True)
 
     @rx.event(background=True)
+    @counted
     async def start_demo(self):
         async with self:
             self.starting_demo = True
