@@ -1,4 +1,4 @@
-"""Scaling out (DESIGN.md §7), three deployments side by side, each the real app as `make run` starts it:
+"""Scaling out (docs/design.md §7), three deployments side by side, each the real app as `make run` starts it:
 SQLite with 1 worker, Postgres with 1 worker, Postgres + Redis with 5 workers (Reflex's Redis mode).
 
 For each: a finished backlog run (N instances x 4 steps, lines shaped like the turbulence fixture) is moved

@@ -1,4 +1,4 @@
-"""`make cluster`: a local cluster in one command (DESIGN.md §7).
+"""`make cluster`: a local cluster in one command (docs/design.md §7).
 
 PostgreSQL and redis-server from Debian's packages (installed when missing), each on a free loopback
 port with its data in a temporary directory (scripts/local_services.py), then the app exactly as

@@ -141,7 +141,7 @@ def _stamp_after_build(web: Path, port: int) -> None:
 
 def _replace_killed_workers() -> None:
     """Granian stops the whole server when one worker dies, unless told to respawn it. With several workers
-    (REFLEX_REDIS_URL) a killed worker must be replaced while the others go on serving (DESIGN.md §7); a
+    (REFLEX_REDIS_URL) a killed worker must be replaced while the others go on serving (docs/design.md §7); a
     worker that keeps dying is still a crash loop that granian ends."""
     from granian.server import Server
 

@@ -24,7 +24,7 @@ class Settings:
     # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
     max_updates_per_s: float = 9.5
     # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
-    # elect the ingest leader and broadcast through Redis (DESIGN.md §7).
+    # elect the ingest leader and broadcast through Redis (docs/design.md §7).
     redis_url: str | None = None
     # Poll the runs root every this many ms instead of waiting for inotify events: shared storage
     # (NFS and the like) delivers no events for writes made on another host. None: native events.

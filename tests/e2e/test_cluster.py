@@ -1,4 +1,4 @@
-"""Five workers on Postgres and Redis (DESIGN.md §7), in real Chromium and over the public stream.
+"""Five workers on Postgres and Redis (docs/design.md §7), in real Chromium and over the public stream.
 
 A run is written at 1,000 instances/s. One worker ingests it; halfway through that worker is SIGKILLed.
 Another takes the run over within 5 s, and the page and a stream client, on whichever workers they

@@ -1,4 +1,4 @@
-"""`each_catalog`: run a module's tests once on SQLite and once on a fresh Postgres database (DESIGN.md §7)."""
+"""`each_catalog`: run a module's tests once on SQLite and once on a fresh Postgres database (docs/design.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A Postgres catalog that goes away while the app runs (DESIGN.md §7): pages are told the data is stale,
+"""A Postgres catalog that goes away while the app runs (docs/design.md §7): pages are told the data is stale,
 nothing crashes or loops, and when it is back ingest resumes exactly where the last commit ended."""
 
 from __future__ import annotations

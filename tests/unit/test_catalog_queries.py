@@ -12,7 +12,7 @@ from windtunnel_dash.catalog import Catalog
 
 from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 
-# Every test here runs on SQLite and on Postgres (DESIGN.md §7).
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
 
 # (n, status, duration): ties and a missing duration on purpose

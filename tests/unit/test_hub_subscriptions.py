@@ -15,7 +15,7 @@ from windtunnel_dash.pipeline.tailer import RunTailer
 
 from tests.unit.pipeline_support import append, instance_line, make_catalog, status_of, write_manifest
 
-# Every test here runs on SQLite and on Postgres (DESIGN.md §7).
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
 
 

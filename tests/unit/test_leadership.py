@@ -1,4 +1,4 @@
-"""Leader election and hand-over (DESIGN.md §7): one worker ingests; when it dies another takes over, resuming
+"""Leader election and hand-over (docs/design.md §7): one worker ingests; when it dies another takes over, resuming
 from the catalog, and workers that do not ingest stay live through the broadcast."""
 
 from __future__ import annotations

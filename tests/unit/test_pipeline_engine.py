@@ -28,7 +28,7 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 
-# Every test here runs on SQLite and on Postgres (DESIGN.md §7).
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
 
 

@@ -2,7 +2,7 @@
 
 WAL lets page and API queries (threads) read while the single ingest thread
 writes; `synchronous=NORMAL` is safe under WAL and keeps a commit per batch cheap.
-Several workers (DESIGN.md §7) may open one database at the same moment, so the
+Several workers (docs/design.md §7) may open one database at the same moment, so the
 schema is created or migrated in one transaction under a lock: the first creates
 it, the others wait and find it current.
 """

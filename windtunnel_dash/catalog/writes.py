@@ -6,7 +6,7 @@ lost and nothing is read twice. Inserts ignore rows whose `(run_key, seq)`
 already exists, so two workers tailing the same run never double count.
 
 On Postgres, line rows that all come after the run's stored ones (every batch
-but a new leader's first, DESIGN.md §7) go in with COPY, several times faster
+but a new leader's first, docs/design.md §7) go in with COPY, several times faster
 than row-by-row INSERTs; the others take the INSERT … ON CONFLICT DO NOTHING
 path. A writer that raced in between makes the COPY fail its transaction,
 which the tailer retries from what the catalog then holds.

@@ -1,4 +1,4 @@
-"""Leader → every other worker: "run R now has head H (generation G)", or "run R is gone" (DESIGN.md §7).
+"""Leader → every other worker: "run R now has head H (generation G)", or "run R is gone" (docs/design.md §7).
 
 A worker that does not ingest learns of new rows here and wakes its hub without a snapshot, so its
 readers pull by cursor from the catalog, exactly as they do for any row they are behind on. Postgres

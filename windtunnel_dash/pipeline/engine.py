@@ -9,7 +9,7 @@ so SQLite sees a single writer and the event loop never blocks on files or the
 database. A sweep every `sweep_s` catches what events cannot: directories that
 appeared before the watch, runs going stalled, runs deleted from disk.
 
-With several workers (DESIGN.md §7) only the elected leader (leadership.py)
+With several workers (docs/design.md §7) only the elected leader (leadership.py)
 watches, ingests and sweeps; it broadcasts each change (broadcast.py), and the
 other workers wake their hubs without a snapshot, so their readers pull from
 the catalog. A leader that loses its lock stops at once and drops its tailers:

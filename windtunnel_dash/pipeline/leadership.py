@@ -1,4 +1,4 @@
-"""Who ingests: one leader for the whole cluster, elected through the shared engines (DESIGN.md §7).
+"""Who ingests: one leader for the whole cluster, elected through the shared engines (docs/design.md §7).
 
 One leader for every run, not one per run: each line is then read, parsed and written by exactly one
 worker, the CPU an instance line costs does not grow with the number of workers, and hand-over is one
