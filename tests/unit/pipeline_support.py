@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from windtunnel_dash.artifacts.reader import read_run
 from windtunnel_dash.artifacts.status import classify
 from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.pipeline.engine import Engine
 from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
 
@@ -95,6 +97,19 @@ def settings_for(tmp_path: Path, runs_dir: Path, **overrides: Any) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def engine_running(settings: Settings, sweep_s: float = 0.2) -> AsyncIterator[Engine]:
+    """An engine running (watcher, ingest, sweep; leading when elected) until the block ends."""
+    engine = Engine(settings, sweep_s=sweep_s)
+    task = asyncio.create_task(engine.run())
+    try:
+        yield engine
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        engine.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0,

@@ -4,9 +4,7 @@ from the catalog, and workers that do not ingest stay live through the broadcast
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -16,12 +14,12 @@ from sqlalchemy import func, select
 from scripts import local_services
 from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
 from windtunnel_dash.pipeline.conditions import Conditions
-from windtunnel_dash.pipeline.engine import Engine
 from windtunnel_dash.pipeline.leadership import LOCK_KEY, PostgresLeadership, RedisLeadership
 
 from tests.unit.pipeline_support import (
     append,
     catalog_instances,
+    engine_running,
     eventually,
     file_instances,
     instance_line,
@@ -98,18 +96,6 @@ def test_workers_starting_together_make_the_schema_once(postgres_url: str) -> No
         engine.dispose()
 
 
-@contextlib.asynccontextmanager
-async def worker(tmp_path: Path, root: Path, db_url: str, name: str) -> AsyncIterator[Engine]:
-    engine = Engine(settings_for(tmp_path / name, root, db_url=db_url), sweep_s=0.2)
-    task = asyncio.create_task(engine.run())
-    try:
-        yield engine
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        engine.close()
-
-
 def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path: Path, postgres_url: str) -> None:
     """Two workers on one catalog: one ingests, the other's reader follows through NOTIFY; the leader's
     lock session dies mid-run, the other takes over, and the reader still gets every instance exactly once."""
@@ -117,9 +103,9 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
         root = tmp_path / "runs"
         run_dir = root / "handover"
         write_manifest(run_dir)
-        async with worker(tmp_path, root, postgres_url, "a") as a:
+        async with engine_running(settings_for(tmp_path / "a", root, db_url=postgres_url)) as a:
             await eventually(lambda: a.leading, what="the first worker to lead")
-            async with worker(tmp_path, root, postgres_url, "b") as b:
+            async with engine_running(settings_for(tmp_path / "b", root, db_url=postgres_url)) as b:
                 await eventually(lambda: b.ensure_run("handover"), what="the follower to know the run")
                 assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
                 seen: list[int] = []

@@ -20,6 +20,7 @@ from tests.unit.pipeline_support import (
     FIXTURE_RUNS,
     append,
     catalog_instances,
+    engine_running,
     eventually,
     file_instances,
     instance_line,
@@ -36,14 +37,8 @@ pytestmark = pytest.mark.usefixtures("each_catalog")
 async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
     root = tmp_path / "runs"
     root.mkdir(exist_ok=True)
-    engine = Engine(settings_for(tmp_path, root, **overrides), sweep_s=0.2)
-    task = asyncio.create_task(engine.run())
-    try:
+    async with engine_running(settings_for(tmp_path, root, **overrides)) as engine:
         yield engine
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        engine.close()
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +204,7 @@ def test_a_restart_mid_run_resumes_exactly(tmp_path: Path) -> None:
 def test_a_quiet_run_turns_stalled_and_its_readers_hear_of_it(tmp_path: Path) -> None:
     async def main() -> None:
         async with running_engine(tmp_path, stall_timeout_s=0.5) as engine:
+            await eventually(lambda: engine.leading, what="the engine to lead")  # on Postgres, once elected
             write_manifest(engine.root / "quiet")
             assert await engine.ensure_run("quiet")
             async with engine.hub.subscribe("quiet") as sub:
@@ -248,3 +244,27 @@ def test_a_failed_commit_is_retried_from_what_the_catalog_holds(tmp_path: Path, 
 async def _total(engine: Engine, run_id: str, total: int) -> bool:
     run = await _run(engine, run_id)
     return run is not None and run.stats.total == total
+
+
+def test_a_pipeline_part_that_dies_is_restarted_and_said_meanwhile(tmp_path: Path, monkeypatch) -> None:
+    real_drain, starts = Engine._drain, []
+
+    async def dies_the_first_time(self: Engine) -> None:
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            raise RuntimeError("boom")
+        await real_drain(self)
+
+    monkeypatch.setattr(Engine, "_drain", dies_the_first_time)
+
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            await eventually(lambda: engine.conditions.get("pipeline") is not None, what="the pipeline condition")
+            await eventually(lambda: len(starts) == 2, what="the pipeline restarted")
+            run_dir = engine.root / "after_restart"
+            write_manifest(run_dir)
+            append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(5)))
+            await eventually(lambda: len(catalog_instances(engine.catalog, "after_restart")) == 5,
+                             what="ingest working again")
+            assert engine.conditions.get("pipeline") is None
+    asyncio.run(main())

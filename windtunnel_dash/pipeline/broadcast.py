@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..catalog.database import is_postgres, libpq_conninfo
 from ..settings import Settings
 from .conditions import Conditions
-from .leadership import RETRY_S, catalog_unreachable
+from .leadership import RETRY_S, Leadership, PostgresLeadership, RedisLeadership, catalog_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -193,10 +193,12 @@ class RedisBroadcast(Broadcast):
                 self._unreachable(exc)
 
 
-def broadcast_for(settings: Settings, conditions: Conditions) -> Broadcast:
-    """Postgres catalog → LISTEN/NOTIFY; SQLite with Redis → Redis pub/sub; else nothing to broadcast."""
+def coordination_for(settings: Settings, conditions: Conditions) -> tuple[Leadership, Broadcast]:
+    """Who leads and how the others hear of it, through the engines the deployment already shares:
+    Postgres catalog → advisory lock and LISTEN/NOTIFY; SQLite with Redis → a Redis lock and pub/sub;
+    else the sole process leads and has nobody to tell."""
     if is_postgres(settings.db_url):
-        return PostgresBroadcast(settings.db_url, conditions)
+        return PostgresLeadership(settings.db_url, conditions), PostgresBroadcast(settings.db_url, conditions)
     if settings.redis_url:
-        return RedisBroadcast(settings.redis_url, conditions)
-    return Broadcast()
+        return RedisLeadership(settings.redis_url, conditions), RedisBroadcast(settings.redis_url, conditions)
+    return Leadership(), Broadcast()

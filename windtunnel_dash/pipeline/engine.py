@@ -38,10 +38,10 @@ from ..catalog import Catalog
 from ..catalog.database import ensure_schema
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
-from .broadcast import Change, broadcast_for
+from .broadcast import Change, coordination_for
 from .conditions import Conditions
 from .hub import Hub
-from .leadership import catalog_unreachable, leadership_for
+from .leadership import catalog_unreachable
 from .sqlite_tailer import tailer_class
 from .tailer import RunTailer, TailResult
 from .watcher import watch_runs
@@ -77,8 +77,7 @@ class Engine:
             ensure_schema(self.catalog.engine)
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
-        self.leadership = leadership_for(settings, self.conditions)
-        self.broadcast = broadcast_for(settings, self.conditions)
+        self.leadership, self.broadcast = coordination_for(settings, self.conditions)
         # This worker ingests right now; the sole process always may, even before `run` (tests, look-ups).
         self.leading = not self.leadership.contested
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")

@@ -22,8 +22,7 @@ import logging
 import os
 import socket
 
-from ..catalog.database import display_url, is_postgres, libpq_conninfo
-from ..settings import Settings
+from ..catalog.database import display_url, libpq_conninfo
 from .conditions import Conditions
 
 log = logging.getLogger(__name__)
@@ -161,11 +160,3 @@ class RedisLeadership(Leadership):
         with contextlib.suppress(Exception):  # an expired lock is released already
             await self._lock.release()
 
-
-def leadership_for(settings: Settings, conditions: Conditions) -> Leadership:
-    """Postgres catalog → its advisory lock; SQLite with Redis → a Redis lock; else the sole process leads."""
-    if is_postgres(settings.db_url):
-        return PostgresLeadership(settings.db_url, conditions)
-    if settings.redis_url:
-        return RedisLeadership(settings.redis_url, conditions)
-    return Leadership()
