@@ -12,6 +12,14 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else None
+
+
+DEFAULT_MAX_WATCHES = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     runs_dir: Path
@@ -26,8 +34,11 @@ class Settings:
     # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
     # elect the ingest leader and broadcast through Redis (docs/design.md §7).
     redis_url: str | None = None
-    # Poll the runs root every this many ms instead of waiting for inotify events: shared storage
-    # (NFS and the like) delivers no events for writes made on another host. None: native events.
+    # inotify watches this process may use (roots + run directories); runs beyond are polled.
+    # Leaves most of a typical system's limit (8,192-500,000 per user) to other programs.
+    max_watches: int | None = DEFAULT_MAX_WATCHES
+    # Poll every file instead of using inotify, every this many ms (network filesystems
+    # deliver no events for other hosts' writes); None: inotify where it works.
     watch_poll_ms: int | None = None
 
     @classmethod
@@ -43,5 +54,6 @@ class Settings:
             heartbeat_s=_env_float("WINDTUNNEL_HEARTBEAT_S", 5.0),
             demo=os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", ""),
             redis_url=os.environ.get("REFLEX_REDIS_URL", "").strip() or None,
-            watch_poll_ms=int(_env_float("WINDTUNNEL_WATCH_POLL_MS", 0)) or None,
+            max_watches=_env_int("WINDTUNNEL_MAX_WATCHES") or DEFAULT_MAX_WATCHES,
+            watch_poll_ms=_env_int("WINDTUNNEL_WATCH_POLL_MS"),
         )

@@ -10,6 +10,7 @@ from windtunnel_dash.pages.instance import instance_page
 from windtunnel_dash.pages.run_detail import run_detail_page
 from windtunnel_dash.pages.run_list import run_list_page
 from windtunnel_dash.pipeline.engine import engine_lifespan
+from windtunnel_dash.state.conditions import ConditionsState
 from windtunnel_dash.state.instance import InstanceState
 from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
@@ -19,11 +20,17 @@ drop_reflex_connection_overlay(app)  # the page header's connection indicator sa
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
 app.register_lifespan_task(forget_closed_tabs)
-app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=RunListState.follow)
-app.add_page(run_detail_page, route="/runs/[run_id]", title="Run · windtunnel", on_load=RunDetailState.follow)
+# Every page also follows the pipeline's warnings (its header shows them).
+app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=[RunListState.follow, ConditionsState.follow])
+app.add_page(
+    run_detail_page,
+    route="/runs/[run_id]",
+    title="Run · windtunnel",
+    on_load=[RunDetailState.follow, ConditionsState.follow],
+)
 app.add_page(
     instance_page,
     route="/runs/[run_id]/instances/[instance_id]",
     title="Instance · windtunnel",
-    on_load=InstanceState.load,
+    on_load=[InstanceState.load, ConditionsState.follow],
 )

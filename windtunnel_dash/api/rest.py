@@ -42,13 +42,16 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
     """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running
-    tasks. `pid`: the answering worker's process id; `ingesting`: the runs this worker ingests now (empty
-    unless it leads, docs/design.md §7)."""
+    tasks. `watch`: how file changes are noticed ("mixed": some runs are polled). `warnings`: what keeps the
+    pipeline from its job right now. `pid`: the answering worker's process id; `ingesting`: the runs this
+    worker ingests now (empty unless it leads, docs/design.md §7)."""
     engine = get_engine()
     return SafeJSONResponse({
         "status": "ok",
         "liveSubscribers": engine.hub.live_readers(),
         "backgroundTasks": background_tasks.running(),
+        "watch": engine.watch_mode,
+        "warnings": [c.to_api() for c in engine.conditions.items()],
         "pid": os.getpid(),
         "ingesting": engine.ingesting(),
     })

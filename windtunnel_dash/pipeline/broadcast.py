@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..catalog.database import is_postgres, libpq_conninfo
 from ..settings import Settings
 from .conditions import Conditions
-from .leadership import RETRY_S, Leadership, PostgresLeadership, RedisLeadership, catalog_unreachable
+from .leadership import RETRY_S, Leadership, PostgresLeadership, RedisLeadership, catalog_reachable, catalog_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class PostgresBroadcast(Broadcast):
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, connect_timeout=5)
-                self._conditions.clear("catalog")
+                catalog_reachable(self._conditions)
                 return conn
             except psycopg.OperationalError as exc:
                 catalog_unreachable(self._conditions, self._db_url, exc)

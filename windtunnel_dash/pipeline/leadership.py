@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x77746C656164  # pg_advisory_lock key of the ingest leader ("wtlead")
 REDIS_KEY = "windtunnel:ingest-leader"
 RETRY_S = 1.0
+UNREACHABLE = "The catalog database"  # how the condition `catalog_unreachable` sets begins
 
 
 def catalog_unreachable(conditions: Conditions, db_url: str, exc: BaseException) -> None:
@@ -40,10 +41,18 @@ def catalog_unreachable(conditions: Conditions, db_url: str, exc: BaseException)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     conditions.set(
         "catalog",
-        f"The catalog database {display_url(db_url)} cannot be reached ({reason}): pages show the data as it "
+        f"{UNREACHABLE} {display_url(db_url)} cannot be reached ({reason}): pages show the data as it "
         "was, and ingest resumes where it stopped when the database is back.",
         "Check that the database is running and accepts this worker's connections.",
     )
+
+
+def catalog_reachable(conditions: Conditions) -> None:
+    """The database answers again: clear what `catalog_unreachable` said (and nothing else said under
+    the same key, such as a SQLite catalog being rebuilt)."""
+    current = conditions.get("catalog")
+    if current is not None and current.message.startswith(UNREACHABLE):
+        conditions.clear("catalog")
 
 
 class Leadership:
@@ -98,7 +107,7 @@ class PostgresLeadership(Leadership):
                 await conn.close()
                 raise
             self._conn = conn
-            self._conditions.clear("catalog")
+            catalog_reachable(self._conditions)
             return
 
     async def hold(self) -> None:

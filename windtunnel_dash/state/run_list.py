@@ -214,8 +214,10 @@ class RunListState(rx.State):
         with engine.hub.track_reader():
             while True:
                 version = engine.hub.version
-                await self._fetch_and_apply(query)
+                # Spaced from the start of one read to the next, so a change waits at most one interval
+                # (plus the read) for its delta, however long the read takes (docs/design.md §4 "Cadence").
                 next_allowed = time.monotonic() + min_gap
+                await self._fetch_and_apply(query)
                 await engine.hub.wait_changed(version, REQUERY_S)
                 await asyncio.sleep(max(0.0, next_allowed - time.monotonic()))
 
