@@ -40,11 +40,16 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
-    """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running tasks."""
+    """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running
+    tasks. `watch`: how file changes are noticed ("mixed": some runs are polled). `warnings`: what keeps the
+    pipeline from its job right now."""
+    engine = get_engine()
     return SafeJSONResponse({
         "status": "ok",
-        "liveSubscribers": get_engine().hub.live_readers(),
+        "liveSubscribers": engine.hub.live_readers(),
         "backgroundTasks": background_tasks.running(),
+        "watch": engine.watch_mode,
+        "warnings": [c.to_api() for c in engine.conditions.items()],
     })
 
 

@@ -40,6 +40,8 @@ from .hub import TAIL
 from .lineparse import Parsed, iso_epoch, parse_block
 
 CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
+MAX_LINE = 32 << 20  # a longer line is skipped as unreadable instead of read (memory stays bounded)
+UNREADABLE_LINE = b"\0\n"  # what such a line is parsed as: not JSON, so counted unreadable, never fatal
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
@@ -189,6 +191,7 @@ class RunTailer:
         self._reset_pending = False
         self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
+        self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
 
     @property
     def complete(self) -> bool:
@@ -292,7 +295,12 @@ class RunTailer:
         self._reset_pending = True
 
     def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
-        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?"""
+        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?
+
+        A line longer than a chunk is found by scanning for its end without keeping it, and read in
+        one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
+        line still being written is not re-scanned from its start at every poll.
+        """
         offset, inode = stored
         try:
             f = open(self.path / name, "rb")
@@ -308,16 +316,34 @@ class RunTailer:
                 return b"", (offset, st.st_ino), True
             f.seek(offset)
             data = f.read(CHUNK)
-            at_end = len(data) < CHUNK
             cut = data.rfind(b"\n")
-            while cut < 0 and not at_end:  # one line longer than a chunk: keep reading until its end
-                more = f.read(CHUNK)
-                at_end = len(more) < CHUNK
-                data += more
-                cut = data.rfind(b"\n")
-        if cut < 0:
-            return b"", (offset, st.st_ino), True
-        return data[: cut + 1], (offset + cut + 1, st.st_ino), at_end
+            if cut >= 0:
+                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK
+            if len(data) < CHUNK:  # a half line waits for its other half
+                return b"", (offset, st.st_ino), True
+            end = self._line_end(f, name, (offset, st.st_ino), offset + len(data))
+            if end is None:
+                return b"", (offset, st.st_ino), True
+            if end + 1 - offset > MAX_LINE:
+                return UNREADABLE_LINE, (end + 1, st.st_ino), False
+            f.seek(offset)
+            return f.read(end + 1 - offset), (end + 1, st.st_ino), False
+
+    def _line_end(self, f: Any, name: str, start: tuple[int, int], scan_from: int) -> int | None:
+        """Where the line starting at `start` ends (its newline), scanning in chunks; None if not written yet."""
+        memo = self._long_lines.get(name)
+        position = memo[1] if memo is not None and memo[0] == start else scan_from
+        f.seek(position)
+        while True:
+            block = f.read(CHUNK)
+            newline = block.find(b"\n")
+            if newline >= 0:
+                self._long_lines.pop(name, None)
+                return position + newline
+            position += len(block)
+            if len(block) < CHUNK:
+                self._long_lines[name] = (start, position)
+                return None
 
     def _read_round(self, offsets: dict[str, tuple[int, int]]) -> list[_Chunk]:
         """The next chunk of every line file, its parse started; advances `offsets` past them."""
