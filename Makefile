@@ -29,18 +29,22 @@ PYTEST := $(PY) -m pytest -q -ra --timeout=600
 
 .PHONY: run dev cluster test setup venv browser
 
+# The default runs root is made on first use; a root the user names is only ever read.
 run: setup
+	@[ "$(WINDTUNNEL_RUNS_DIR)" != runs ] || mkdir -p runs
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/serve.py
 
 # Plain `reflex run` as in an activated venv (rxconfig finds tools/'s bun): pages on PORT with hot
 # reload, the backend (socket, REST API, /docs) on DEV_BACKEND_PORT.
 dev: setup
+	@[ "$(WINDTUNNEL_RUNS_DIR)" != runs ] || mkdir -p runs
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) \
 		reflex run --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT) --backend-host $(HOST)
 
 # A local cluster: PostgreSQL and redis-server (Debian's, installed when missing) on free loopback ports,
 # then the app with the Postgres catalog and Redis state (several workers on PORT). Ctrl-C stops it all.
 cluster: setup
+	@[ "$(WINDTUNNEL_RUNS_DIR)" != runs ] || mkdir -p runs
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/cluster.py
 
 # Two tiers, both always run: everything but e2e, then e2e. pytest exits 5 when a tier
