@@ -128,15 +128,16 @@ def pick_port(web: Path) -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path) -> None:
-    """Poll /ping, then the home page, until both answer; fail early if the server exits."""
+def _wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path, auth: tuple[str, str] | None) -> None:
+    """Poll /ping, then the home page (with the server's credentials, if any), until both answer;
+    fail early if the server exits."""
     deadline = time.monotonic() + START_TIMEOUT_S
     for path in ("/ping", "/"):
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"app exited with {proc.returncode}:\n{_tail(log_path)}")
             try:
-                if httpx.get(base_url + path, timeout=2).status_code == 200:
+                if httpx.get(base_url + path, timeout=2, auth=auth).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -202,7 +203,8 @@ def running_app(base: Path, *, name: str = "", **env: str) -> Iterator[AppServer
         base_url, f"ws://127.0.0.1:{port}", runs_dir, data_dir, log_path, proc.pid, _launch=launch, _proc=proc
     )
     try:
-        _wait_until_up(proc, base_url, log_path)
+        user, _, password = server_env.get("WINDTUNNEL_AUTH", "").partition(":")
+        _wait_until_up(proc, base_url, log_path, (user, password) if user else None)
         yield server
     finally:
         server._stop_writers()

@@ -41,6 +41,12 @@ class Settings:
     # deliver no events for other hosts' writes); None: inotify where it works.
     watch_poll_ms: int | None = None
 
+    @property
+    def demo_runs_dir(self) -> Path:
+        """Where DEMO=1 writes its simulated runs: inside the dashboard's own data, never in the runs
+        root (which may be the user's real runs, or read-only); watched beside the runs root."""
+        return self.data_dir / "demo-runs"
+
     @classmethod
     def from_env(cls) -> "Settings":
         runs_dir = Path(os.environ.get("WINDTUNNEL_RUNS_DIR", "runs")).resolve()

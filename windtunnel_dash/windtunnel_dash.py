@@ -1,8 +1,10 @@
 """The Reflex app: pages, the public API and the background engine on one port."""
 
 import reflex as rx
+from reflex.config import get_config
 
 from windtunnel_dash.api.app import build_api
+from windtunnel_dash.auth import access_control
 from windtunnel_dash.closed_tabs import forget_closed_tabs
 from windtunnel_dash.components.live import drop_reflex_connection_overlay
 from windtunnel_dash.demo import demo_lifespan
@@ -14,8 +16,10 @@ from windtunnel_dash.state.conditions import ConditionsState
 from windtunnel_dash.state.instance import InstanceState
 from windtunnel_dash.state.run_detail import RunDetailState
 from windtunnel_dash.state.run_list import RunListState
+from windtunnel_dash.state.tab_title import RunTitleState
 
-app = rx.App(api_transformer=build_api(), stylesheets=["/dash.css"])
+# The access-control wrapper comes last, so it is outermost: nothing on the port is served around it.
+app = rx.App(api_transformer=[build_api(), access_control(get_config().backend_host)], stylesheets=["/dash.css"])
 drop_reflex_connection_overlay(app)  # the page header's connection indicator says it once
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
@@ -25,7 +29,7 @@ app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=[RunL
 app.add_page(
     run_detail_page,
     route="/runs/[run_id]",
-    title="Run · windtunnel",
+    title=RunTitleState.tab_title,
     on_load=[RunDetailState.follow, ConditionsState.follow],
 )
 app.add_page(

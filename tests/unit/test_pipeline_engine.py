@@ -203,13 +203,14 @@ def test_a_restart_mid_run_resumes_exactly(tmp_path: Path) -> None:
 
 def test_a_quiet_run_turns_stalled_and_its_readers_hear_of_it(tmp_path: Path) -> None:
     async def main() -> None:
-        async with running_engine(tmp_path, stall_timeout_s=0.5) as engine:
+        # Long enough that the first read sees it running on a loaded machine (and on Postgres).
+        async with running_engine(tmp_path, stall_timeout_s=3.0) as engine:
             await eventually(lambda: engine.leading, what="the engine to lead")  # on Postgres, once elected
             write_manifest(engine.root / "quiet")
             assert await engine.ensure_run("quiet")
             async with engine.hub.subscribe("quiet") as sub:
                 assert (await sub.next_batch(1)).run.status == "running"
-                batch = await sub.next_batch(5)
+                batch = await sub.next_batch(15)
                 assert batch is not None and batch.run.status == "stalled"
     asyncio.run(main())
 

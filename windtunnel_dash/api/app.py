@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, WebSocket
 
-from windtunnel_dash.api import docs, rest, stream
+from windtunnel_dash.api import compare, docs, export, rest, stream
 from windtunnel_dash.api.errors import NOT_FOUND, install_error_handlers
 from windtunnel_dash.api.fallback import ApiFallback, match_newlines_in_paths
 from windtunnel_dash.api.spec import document_errors
@@ -39,7 +39,7 @@ async def _no_such_socket(ws: WebSocket, path: str) -> None:
 
 # Every router of the API, in order: a router added here gets the fallback's 405/HEAD and the documented
 # errors; one made with route_class=BoundedRoute (as rest.router is) also gets bounded integers.
-ROUTERS: tuple[APIRouter, ...] = (rest.router, stream.router)
+ROUTERS: tuple[APIRouter, ...] = (rest.router, export.router, compare.router, stream.router)
 
 
 def build_api(routers: Sequence[APIRouter] = ROUTERS) -> FastAPI:

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -229,22 +230,27 @@ class Catalog:
     def _q_filter(q: str) -> Any:
         return _contains(_I.instance_id, q) | _contains(func.coalesce(_I.correlation_id, ""), q)
 
-    def list_instances(
-        self, run_id: str, *, status: str | None = None, sort: str = "-seq", page: int = 1, limit: int = 50, q: str = ""
-    ) -> tuple[list[InstanceRow], int]:
+    def _instance_view(self, run_id: str, status: str | None, sort: str, q: str) -> tuple[list[Any], tuple]:
+        """The WHERE clauses and ORDER BY of a view of a run's instances (filter, search, sort)."""
         order = INSTANCE_SORTS.get(sort)
         if order is None:
             raise ValueError(f"unknown sort {sort!r}")
         if status is not None and status not in INSTANCE_STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        if page < 1:
-            raise ValueError("page must be 1 or more")
-        limit = max(0, min(limit, MAX_PAGE))
         where = [_I.run_key == key_of(run_id)]
         if status:
             where.append(_I.status_rank == STATUS_RANK[status])  # ix_instances_rank
         if q:
             where.append(self._q_filter(q))
+        return where, order
+
+    def list_instances(
+        self, run_id: str, *, status: str | None = None, sort: str = "-seq", page: int = 1, limit: int = 50, q: str = ""
+    ) -> tuple[list[InstanceRow], int]:
+        where, order = self._instance_view(run_id, status, sort, q)
+        if page < 1:
+            raise ValueError("page must be 1 or more")
+        limit = max(0, min(limit, MAX_PAGE))
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(*INSTANCE_COLUMNS).where(*where).order_by(*order).limit(limit).offset((page - 1) * limit)
@@ -255,6 +261,23 @@ class Catalog:
                 r = self._run_record(conn, run_id)
                 total = 0 if r is None else {None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}[status]
         return [_instance_row(r) for r in rows], total
+
+    def iter_instances(
+        self, run_id: str, *, status: str | None = None, sort: str = "-seq", q: str = "", chunk: int = 1000
+    ) -> Iterator[list[InstanceRow]]:
+        """Every instance of a view, in its order, `chunk` rows at a time (exports).
+
+        One statement on one connection, fetched as it is consumed: the rows are one
+        consistent snapshot (lines landing meanwhile are not half in it), and a
+        100,000-instance run is never held in memory whole.
+        """
+        where, order = self._instance_view(run_id, status, sort, q)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
+                select(*INSTANCE_COLUMNS).where(*where).order_by(*order)
+            )
+            for rows in result.partitions(chunk):
+                yield [_instance_row(r) for r in rows]
 
     def instances_after(self, run_id: str, seq: int, limit: int = 5000) -> list[InstanceRow]:
         with self.engine.connect() as conn:

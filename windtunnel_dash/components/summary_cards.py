@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import reflex as rx
 
+from windtunnel_dash.components.compare import card_delta, scenario_delta
 from windtunnel_dash.components.live import ticking_duration
 from windtunnel_dash.components.status import meter_bar
+from windtunnel_dash.state.compare import RunCompareState as Cmp
 from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
-def _card(label: str, value: rx.Component, foot: rx.Component, testid: str) -> rx.Component:
+def _card(label: str, value: rx.Component, foot: rx.Component, testid: str, *delta: rx.Component) -> rx.Component:
+    """`delta`: the figure's change against the baseline (components/compare.py), when compared."""
     return rx.card(
         rx.vstack(
             rx.text(label, class_name="wd-card-label"),
             value,
             foot,
+            *delta,
             spacing="1",
             width="100%",
         ),
@@ -37,6 +41,7 @@ def summary_cards() -> rx.Component:
             rx.box(_big(L.rate_text), custom_attrs={"data-tone": L.rate_tone}, class_name="wd-toned"),
             meter_bar(L.pass_rate, L.rate_tone),
             "card-pass-rate",
+            card_delta(Cmp.overall.pass_rate, "delta-pass-rate"),
         ),
         _card(
             "Duration",
@@ -60,6 +65,7 @@ def summary_cards() -> rx.Component:
             _big(L.errors.to_string(), class_name=rx.cond(L.errors > 0, "wd-card-value wd-c-err", "wd-card-value")),
             rx.text("could not finish", class_name="wd-card-foot"),
             "card-errors",
+            card_delta(Cmp.overall.error_rate, "delta-error-rate", "rate"),
         ),
         _card(
             "Latency",
@@ -72,6 +78,8 @@ def summary_cards() -> rx.Component:
             ),
             rx.text("instance duration", class_name="wd-card-foot"),
             "card-latency",
+            card_delta(Cmp.overall.p50, "delta-p50", "p50"),
+            card_delta(Cmp.overall.p95, "delta-p95", "p95"),
         ),
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
         spacing="3",
@@ -89,6 +97,7 @@ def _scenario_row(s: ScenarioView) -> rx.Component:
         rx.table.cell(s.errors.to_string(), class_name="wd-num wd-c-err"),
         rx.table.cell(
             rx.text(s.rate_text, class_name="wt-rate-text"),
+            scenario_delta(scenario_id=s.scenario_id),  # against the baseline, when compared
             custom_attrs={"data-tone": s.rate_tone},
             class_name="wd-num",
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from windtunnel_dash.components.charts import latency_distribution, results_over_time
+from windtunnel_dash.components.compare import compare_bar, new_failure_kinds
 from windtunnel_dash.components.failures_panel import failures_panel
 from windtunnel_dash.components.instance_grid import SEARCH_ID, instance_grid
 from windtunnel_dash.components.live import offline_class, tick_provider
@@ -40,11 +41,12 @@ def _loading() -> rx.Component:
 def _content() -> rx.Component:
     return rx.vstack(
         run_header(),
+        compare_bar(),
         summary_cards(),
         rx.grid(results_over_time(), latency_distribution(), columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%"),
         rx.flex(
             rx.box(instance_grid(), class_name="wd-main"),
-            rx.vstack(failures_panel(), scenario_breakdown(), spacing="3", class_name="wd-side"),
+            rx.vstack(failures_panel(), new_failure_kinds(), scenario_breakdown(), spacing="3", class_name="wd-side"),
             spacing="3",
             width="100%",
             direction=rx.breakpoints(initial="column", lg="row"),

@@ -15,13 +15,14 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
+from windtunnel_dash.components.compare import list_delta
 from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
 from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.status import meter_bar, pass_rate_meter, status_badge
 from windtunnel_dash.state.run_list import LiveCells, RunListLive, RunListRow, RunListState
 
 _SKELETON_ROWS = 8
-_COLUMNS = ("Run ID", "SUT", "Scenarios", "Started", "Duration", "Instances", "Pass rate", "Status")
+_COLUMNS = ("Run ID", "SUT", "Scenarios", "Started", "Duration", "Instances", "Pass rate", "vs baseline", "Status")
 _SORTABLE = {"Started": "started", "Duration": "duration", "Pass rate": "passRate"}
 
 
@@ -68,6 +69,10 @@ def _pass_rate(cells: LiveCells) -> rx.Component:
     return pass_rate_meter(cells.pass_rate, cells.pass_rate_tone, cells.pass_rate_pct)
 
 
+def _delta(cells: LiveCells) -> rx.Component:
+    return list_delta(cells.delta, cells.delta_verdict, cells.delta_title)
+
+
 # Active runs' changing cells: memo components reading RunListLive, so a batch of
 # results re-renders these few cells instead of the whole foreach of rows.
 @rx.memo
@@ -80,6 +85,11 @@ def live_pass_rate(run_id: rx.Var[str]) -> rx.Component:
     return _pass_rate(RunListLive.cells[run_id])
 
 
+@rx.memo
+def live_delta(run_id: rx.Var[str]) -> rx.Component:
+    return _delta(RunListLive.cells[run_id])
+
+
 def _row(row: RunListRow) -> rx.Component:
     """One run as one client-side link; plain elements, since 100 rows render at once."""
     return ReactRouterLink.create(
@@ -90,6 +100,7 @@ def _row(row: RunListRow) -> rx.Component:
         _cell(_duration(row), cls="wt-num"),
         _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
         _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
+        _cell(rx.cond(row.active, live_delta(run_id=row.run_id), _delta(row.cells))),
         _cell(status_badge(row.status), title=row.status_title),
         to=row.href,
         class_name="wt-tr wt-row",
@@ -124,13 +135,10 @@ def _empty_state() -> rx.Component:
             align="center",
         ),
         rx.el.pre("python -m windtunnel_dash simulate", class_name="wt-empty-cmd"),
-        rx.button(
-            rx.icon("play", size=14),
-            "Start demo run",
-            on_click=RunListState.start_demo,
-            loading=RunListState.starting_demo,
-            size="2",
-            id="start-demo",
+        rx.cond(
+            RunListState.demo_on,
+            rx.button(rx.icon("play", size=14), "Start demo run", on_click=RunListState.start_demo, size="2",
+                      id="start-demo"),
         ),
         align="center",
         spacing="3",

@@ -93,7 +93,12 @@ class Engine:
         self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
         self._loop: asyncio.AbstractEventLoop | None = None
         self.watcher: RunsWatcher | None = None  # while `run` runs
-        self.roots: list[Path] = [settings.runs_dir]  # run ids are unique across roots
+        # Where runs are: the runs root, and with DEMO on the demo runs folder in the data dir beside it
+        # (docs/design.md §10). Run ids are unique across roots; one in both is the runs root's.
+        self.roots: list[Path] = [settings.runs_dir]
+        if settings.demo:
+            settings.demo_runs_dir.mkdir(parents=True, exist_ok=True)
+            self.roots.append(settings.demo_runs_dir)
 
     def ingesting(self) -> list[str]:
         """The runs this worker ingests now: every run while it leads, none otherwise."""

@@ -76,6 +76,7 @@ class View:
     sort: str = "-seq"
     page: int = 1
     q: str = ""
+    baseline: str = ""  # ?baseline= of the comparison (state/compare.py): kept by every link of the view
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> "View":
@@ -90,6 +91,7 @@ class View:
             sort=sort if sort in SORTS else "-seq",
             page=page,
             q=params.get("q", "").strip()[:200],
+            baseline=params.get("baseline", "").strip()[:255],
         )
 
     @property
@@ -113,6 +115,8 @@ class View:
             params["page"] = view.page
         if view.q:
             params["q"] = view.q
+        if view.baseline:
+            params["baseline"] = view.baseline
         base = f"/runs/{quote(run_id, safe='')}"
         return f"{base}?{urlencode(params)}" if params else base
 

@@ -181,6 +181,7 @@ class RunDetailState(rx.State):
     v_sort: str = "-seq"
     v_page: int = 1
     v_q: str = ""
+    v_baseline: str = ""
     paused: bool = False
 
     # ---- derived for the page -------------------------------------------------
@@ -188,13 +189,13 @@ class RunDetailState(rx.State):
     def is_running(self) -> bool:
         return self.run_status in ("running", "failing")
 
-    @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q"], auto_deps=False)
+    @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q", "v_baseline"], auto_deps=False)
     def links(self) -> ViewLinks:
         """Every link the filter bar, sort headers and pager need; changes only with the view."""
-        return view_links(self.shown_run, View(self.v_status, self.v_sort, self.v_page, self.v_q))
+        return view_links(self.shown_run, self._view())
 
     def _view(self) -> View:
-        return View(self.v_status, self.v_sort, self.v_page, self.v_q)
+        return View(self.v_status, self.v_sort, self.v_page, self.v_q, self.v_baseline)
 
     # ---- user events -------------------------------------------------------------
     @rx.event
@@ -223,6 +224,7 @@ class RunDetailState(rx.State):
                 self.reset()
                 self.shown_run = run_id
             self.v_status, self.v_sort, self.v_page, self.v_q = view.status, view.sort, view.page, view.q
+            self.v_baseline = view.baseline
             (await self.get_state(RunLiveState)).new_count = 0
         engine = get_engine()
         if not await engine.ensure_run(run_id):
@@ -314,11 +316,15 @@ class RunDetailState(rx.State):
         or paused) are counted for the "N new results" pill: `hits` when the batch comes, held
         rows when they would have entered.
         """
+        from windtunnel_dash.state.compare import apply_comparison, read_comparison  # that substate imports this module
+
         matching = failures = None
         if held:
             matching = [instance_view(run_id, r, fresh=held.rows_flash) for r in held.hits]
             failures = [instance_view(run_id, r, fresh=held.failures_flash) for r in held.failed]
+        comparison = await read_comparison(self, run_id, batch)
         async with self:
+            await apply_comparison(self, comparison)
             if refresh is not None:
                 await self._apply_refresh(refresh)
             live = await self.get_state(RunLiveState)

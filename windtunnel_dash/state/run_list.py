@@ -16,7 +16,9 @@ from urllib.parse import quote, urlencode
 
 import reflex as rx
 
+from windtunnel_dash import demo
 from windtunnel_dash.background_tasks import counted
+from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.components.format import (
     epoch_ms,
@@ -26,8 +28,8 @@ from windtunnel_dash.components.format import (
     parse_utc,
     pass_rate_tone,
 )
-from windtunnel_dash.demo import start_demo_run
 from windtunnel_dash.pipeline.engine import get_engine
+from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed
 
 SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
@@ -50,6 +52,9 @@ class LiveCells:
     pass_rate: str
     pass_rate_tone: str
     pass_rate_pct: float
+    delta: str  # pass-rate delta against the default baseline (compare_views.list_delta_cells)
+    delta_verdict: str
+    delta_title: str
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class ListQuery:
         return "/?" + urlencode(params) if params else "/"
 
 
-def live_cells(run: RunRow) -> LiveCells:
+def live_cells(run: RunRow, delta: ListDelta | None = None) -> LiveCells:
     stats, planned = run.stats, run.planned
     return LiveCells(
         instances=(
@@ -119,13 +124,14 @@ def live_cells(run: RunRow) -> LiveCells:
         pass_rate=format_pass_rate(stats.pass_rate, stats.total),
         pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
         pass_rate_pct=stats.pass_rate if stats.total else 0.0,
+        **list_delta_cells(delta),
     )
 
 
-_BLANK = LiveCells("", False, 0.0, "", "none", 0.0)
+_BLANK = LiveCells("", False, 0.0, "", "none", 0.0, "", "", "")
 
 
-def to_list_row(run: RunRow) -> RunListRow:
+def to_list_row(run: RunRow, delta: ListDelta | None = None) -> RunListRow:
     active = run.status in _ACTIVE
     scenarios = list(run.scenario_ids)
     shown = ", ".join(scenarios[:_SCENARIOS_SHOWN])
@@ -140,10 +146,17 @@ def to_list_row(run: RunRow) -> RunListRow:
         started_ms=epoch_ms(parse_utc(run.started_at)),
         active=active,
         duration=format_duration(run.duration_ms),
-        cells=_BLANK if active else live_cells(run),
+        cells=_BLANK if active else live_cells(run, delta),
         status=run.status,
         status_title=run.status_reason or "",
     )
+
+
+def _read_runs(query: ListQuery) -> tuple[list[RunRow], int, dict[str, ListDelta]]:
+    """The page of runs, how many match, and their pass-rate deltas against their default baselines."""
+    catalog = get_engine().catalog
+    rows, total = catalog.list_runs(limit=query.limit, offset=0, sort=query.sort, q=query.q.strip())
+    return rows, total, list_deltas(catalog.engine, [run.run_id for run in rows])
 
 
 class RunListState(rx.State):
@@ -153,7 +166,7 @@ class RunListState(rx.State):
     sort: str = DEFAULT_SORT
     q: str = ""
     limit: int = PAGE_SIZE
-    starting_demo: bool = False
+    demo_on: bool = False  # DEMO=1: the "Start demo run" button is offered
     runs_dir: str = ""
     # Bumped when the URL brings a search the box did not type (fresh load, back button),
     # so the uncontrolled search box remounts showing it.
@@ -187,11 +200,9 @@ class RunListState(rx.State):
 
     async def _fetch_and_apply(self, query: ListQuery) -> bool:
         """Query the catalog (off the event loop), then apply in one block unless the view moved on."""
-        rows, total = await asyncio.to_thread(
-            get_engine().catalog.list_runs, limit=query.limit, offset=0, sort=query.sort, q=query.q.strip()
-        )
-        view = [to_list_row(run) for run in rows]
-        live = {run.run_id: live_cells(run) for run in rows if run.status in _ACTIVE}
+        rows, total, deltas = await asyncio.to_thread(_read_runs, query)
+        view = [to_list_row(run, deltas.get(run.run_id)) for run in rows]
+        live = {run.run_id: live_cells(run, deltas.get(run.run_id)) for run in rows if run.status in _ACTIVE}
         async with self:
             if self._query() != query:
                 return False
@@ -210,6 +221,7 @@ class RunListState(rx.State):
                 self.search_epoch += 1
             self.sort, self.q, self.limit = query.sort, query.q, query.limit
             self.runs_dir = str(engine.settings.runs_dir)
+            self.demo_on = engine.settings.demo
         min_gap = 1.0 / engine.settings.max_updates_per_s
         with engine.hub.track_reader():
             while True:
@@ -233,16 +245,11 @@ class RunListState(rx.State):
         self.q = text
         return rx.redirect(self._query().href(limit=PAGE_SIZE), replace=True)
 
-    @rx.event(background=True)
-    @counted
-    async def start_demo(self):
-        async with self:
-            self.starting_demo = True
-        try:
-            await asyncio.to_thread(start_demo_run, get_engine().settings)
-        finally:
-            async with self:
-                self.starting_demo = False
+    @rx.event
+    def start_demo(self):
+        """Ask the app's demo keeper for a run (requests coalesce); the list shows it once its files
+        appear. With DEMO off there is no keeper and no button, and nothing starts."""
+        demo.request_run()
 
 
 class RunListLive(RunListState):
