@@ -74,6 +74,7 @@ class ReconnectingStream:
     def __init__(self, app: AppServer, run_id: str) -> None:
         self.seqs: list[int] = []
         self.connections = 0
+        self.drops: list[str] = []  # why connections ended before run_complete
         self.completed = threading.Event()
         self.error: BaseException | None = None
         self._url = lambda since: stream_url(app.ws_url, run_id, since=since, batch=1)
@@ -91,7 +92,10 @@ class ReconnectingStream:
                                 self.seqs.append(message["data"]["seq"])
                             elif message["type"] == "run_complete":
                                 self.completed.set()
-                except (ConnectionClosed, OSError):
+                            elif message["type"] == "error":
+                                raise AssertionError(f"the stream answered {message['data']}")
+                except (ConnectionClosed, OSError) as exc:
+                    self.drops.append(repr(exc))
                     await asyncio.sleep(0.2)  # its worker died: reconnect where it left off
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
@@ -125,7 +129,8 @@ def test_a_killed_ingesting_worker_is_replaced_and_every_reader_ends_exact(clust
     print(f"hand-over: worker {successor} ingests {time.monotonic() - killed_at:.2f} s after {leader} was killed")
 
     stream.join(END_TIMEOUT_S)
-    assert stream.completed.is_set(), f"the stream client did not finish (last seq {stream.seqs[-1:]})"
+    assert stream.completed.is_set(), (f"the stream client did not finish (last seq {stream.seqs[-1:]}, "
+                                       f"{stream.connections} connections, dropped: {stream.drops[-3:]})")
     assert stream.seqs == list(range(1, INSTANCES + 1))
     expect(page.get_by_test_id("filter-all-count")).to_have_text(str(INSTANCES), timeout=END_TIMEOUT_S * 1000)
     expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=30_000)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis as redis_client
 from sqlalchemy import func, select
 
 from scripts import local_services
 from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
 from windtunnel_dash.pipeline.conditions import Conditions
-from windtunnel_dash.pipeline.leadership import LOCK_KEY, PostgresLeadership, RedisLeadership
+from windtunnel_dash.pipeline.leadership import LOCK_KEY, REDIS_KEY, PostgresLeadership, RedisLeadership
 
 from tests.unit.pipeline_support import (
     append,
@@ -96,16 +98,33 @@ def test_workers_starting_together_make_the_schema_once(postgres_url: str) -> No
         engine.dispose()
 
 
-def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path: Path, postgres_url: str) -> None:
-    """Two workers on one catalog: one ingests, the other's reader follows through NOTIFY; the leader's
-    lock session dies mid-run, the other takes over, and the reader still gets every instance exactly once."""
+@pytest.fixture(params=["postgres", "sqlite+redis"])
+def shared_engines(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[dict, Callable[[], None]]:
+    """What two workers share (settings overrides), and how to make the current leader lose its lock:
+    Postgres ends its lock session (as a SIGKILL closes its socket); Redis loses its key (as an expiry)."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        return {"db_url": url}, lambda: _terminate_lock_holder(url)
+    redis = request.getfixturevalue("redis_server")
+    client = redis_client.Redis.from_url(redis.url)
+    client.delete(REDIS_KEY)
+    return ({"db_url": f"sqlite:///{tmp_path / 'shared.db'}", "redis_url": redis.url},
+            lambda: client.delete(REDIS_KEY))
+
+
+def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path: Path, shared_engines) -> None:
+    """Two workers on one catalog: one ingests, the other's reader follows through the broadcast (NOTIFY or
+    pub/sub); the leader loses its lock mid-run, the other takes over, and the reader still gets every
+    instance exactly once."""
+    shared, lose_lock = shared_engines
+
     async def main() -> None:
         root = tmp_path / "runs"
         run_dir = root / "handover"
         write_manifest(run_dir)
-        async with engine_running(settings_for(tmp_path / "a", root, db_url=postgres_url)) as a:
+        async with engine_running(settings_for(tmp_path / "a", root, **shared)) as a:
             await eventually(lambda: a.leading, what="the first worker to lead")
-            async with engine_running(settings_for(tmp_path / "b", root, db_url=postgres_url)) as b:
+            async with engine_running(settings_for(tmp_path / "b", root, **shared)) as b:
                 await eventually(lambda: b.ensure_run("handover"), what="the follower to know the run")
                 assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
                 seen: list[int] = []
@@ -121,8 +140,8 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
                 for n in range(30):
                     append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
                     await asyncio.sleep(0.005)
-                await eventually(lambda: len(seen) >= 30, what="the follower's reader live through NOTIFY")
-                await asyncio.to_thread(_terminate_lock_holder, postgres_url)
+                await eventually(lambda: len(seen) >= 30, what="the follower's reader live through the broadcast")
+                await asyncio.to_thread(lose_lock)
                 await eventually(lambda: b.leading, timeout=5, what="the other worker to take over within 5 s")
                 for n in range(30, 60):
                     append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
