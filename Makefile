@@ -1,5 +1,5 @@
-# Two commands: `make run` serves the dashboard, `make test` runs every test.
-# Both do their own set-up on a fresh machine and skip what is already done.
+# Two commands: `make run` serves the dashboard, `make test` runs every test (`make dev`: Reflex's
+# dev server with hot reload). All do their own set-up on a fresh machine and skip what is already done.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -22,14 +22,21 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 WINDTUNNEL_RUNS_DIR ?= runs
 DEMO ?= 1
+DEV_BACKEND_PORT ?= 8000
 
 # A per-test limit that catches hangs: the first API and e2e tests also pay for their server's first build.
 PYTEST := $(PY) -m pytest -q -ra --timeout=600
 
-.PHONY: run test setup venv browser
+.PHONY: run dev test setup venv browser
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/serve.py
+
+# Plain `reflex run` as in an activated venv (rxconfig finds tools/'s bun): pages on PORT with hot
+# reload, the backend (socket, REST API, /docs) on DEV_BACKEND_PORT.
+dev: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) \
+		reflex run --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT) --backend-host $(HOST)
 
 # Two tiers, both always run: everything but e2e, then e2e. pytest exits 5 when a tier
 # collected no tests: say so instead of failing.

@@ -1,11 +1,13 @@
-"""Pipeline latency: a line appended to instances.jsonl → a hub subscriber holds it.
+"""Pipeline latency: a line appended to instances.jsonl (or a row committed to turbulence.db) → a hub subscriber holds it.
 
 The whole engine runs as in the app (watchfiles watcher, ingest thread, SQLite
 catalog, hub). 200 appends at random spacing of 150-350 ms: well over the hub's
 100 ms delivery interval, so the figure is the pipeline's, not the rate cap's.
-Targets (issue): p50 ≤ 20 ms, p95 ≤ 50 ms.
+Targets (issue): p50 ≤ 20 ms, p95 ≤ 50 ms; a run in the runner's SQLite backend
+(`--storage sqlite`: one row per transaction, as the runner commits) within the
+JSONL p95 + 20 ms (`--storage both` measures the two one after the other).
 
-    .venv/bin/python bench/pipeline_latency.py [--appends 200]
+    .venv/bin/python bench/pipeline_latency.py [--appends 200] [--storage jsonl|sqlite|both]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -21,16 +24,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from windtunnel_dash.artifacts.sqlite_writer import SqliteRunWriter  # noqa: E402
 from windtunnel_dash.artifacts.status import nearest_rank  # noqa: E402
 from windtunnel_dash.pipeline.engine import Engine  # noqa: E402
 from windtunnel_dash.settings import Settings  # noqa: E402
 
 
-async def measure(tmp: Path, appends: int) -> list[float]:
+class _JsonlAppender:
+    def __init__(self, root: Path) -> None:
+        run_dir = root / "latency_run"
+        run_dir.mkdir(parents=True)
+        (run_dir / "manifest.json").write_text(json.dumps({"run_id": "latency_run", "timestamp": "2026-01-01T00:00:00Z"}))
+        self._file = open(run_dir / "instances.jsonl", "ab", buffering=0)
+
+    def append(self, record: dict) -> None:
+        self._file.write((json.dumps(record) + "\n").encode())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _SqliteAppender:
+    def __init__(self, root: Path) -> None:
+        self._writer = SqliteRunWriter(root, "latency_run").open()
+
+    def append(self, record: dict) -> None:
+        self._writer.write_instance(record)
+
+    def close(self) -> None:
+        self._writer.finalize()
+
+
+APPENDERS = {"jsonl": _JsonlAppender, "sqlite": _SqliteAppender}
+
+
+async def measure(tmp: Path, appends: int, storage: str) -> list[float]:
     root = tmp / "runs"
-    run_dir = root / "latency_run"
-    run_dir.mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps({"run_id": "latency_run", "timestamp": "2026-01-01T00:00:00Z"}))
+    root.mkdir()
+    appender = APPENDERS[storage](root)
     settings = Settings(runs_dir=root, data_dir=tmp / "data", db_url=f"sqlite:///{tmp / 'data' / 'catalog.db'}",
                         stall_timeout_s=120.0, heartbeat_s=5.0, demo=False)
     engine = Engine(settings)
@@ -51,13 +82,13 @@ async def measure(tmp: Path, appends: int) -> list[float]:
                     received[inst.seq] = now
 
         reading = asyncio.create_task(reader())
-        with open(run_dir / "instances.jsonl", "ab", buffering=0) as f:
-            for seq in range(1, appends + 1):
-                await asyncio.sleep(rng.uniform(0.15, 0.35))
-                line = json.dumps({"instance_id": f"i{seq}", "passed": True, "duration_ms": 12.5}) + "\n"
-                written[seq] = time.perf_counter()
-                f.write(line.encode())
+        for seq in range(1, appends + 1):
+            await asyncio.sleep(rng.uniform(0.15, 0.35))
+            record = {"instance_id": f"i{seq}", "passed": True, "duration_ms": 12.5}
+            written[seq] = time.perf_counter()
+            appender.append(record)
         await asyncio.wait_for(reading, 10)
+        appender.close()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     engine.close()
@@ -67,12 +98,16 @@ async def measure(tmp: Path, appends: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--appends", type=int, default=200)
+    parser.add_argument("--storage", choices=(*APPENDERS, "both"), default="jsonl")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        latencies = asyncio.run(measure(Path(tmp), args.appends))
-    p50, p95, p99 = (nearest_rank(latencies, p) for p in (50, 95, 99))
-    print(f"pipeline latency over {len(latencies)} appends: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, "
-          f"max {latencies[-1]:.1f} ms; targets p50 <= 20 ms, p95 <= 50 ms")
+    for storage in APPENDERS if args.storage == "both" else (args.storage,):
+        with tempfile.TemporaryDirectory() as tmp:
+            load = os.getloadavg()[0]
+            latencies = asyncio.run(measure(Path(tmp), args.appends, storage))
+        p50, p95, p99 = (nearest_rank(latencies, p) for p in (50, 95, 99))
+        print(f"{storage} pipeline latency over {len(latencies)} appends: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+              f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (load average before {load:.1f}); "
+              f"targets p50 <= 20 ms, p95 <= 50 ms")
 
 
 if __name__ == "__main__":

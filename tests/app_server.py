@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,8 @@ class AppServer:
     log_path: Path
     pid: int
     _writers: list[subprocess.Popen] = field(default_factory=list, repr=False)
+    _launch: Callable[[], subprocess.Popen] | None = field(default=None, repr=False)
+    _proc: subprocess.Popen | None = field(default=None, repr=False)
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -74,6 +76,19 @@ class AppServer:
         run_id = run_id or name
         shutil.copytree(FIXTURE_RUNS / name, self.runs_dir / run_id)
         return run_id
+
+    def stop(self) -> None:
+        """Stop the server (its process group) mid-test; runs, data and the built frontend stay for `start`."""
+        if self._proc is not None:
+            _stop(self._proc)
+            self._proc = None
+
+    def start(self) -> None:
+        """Start it again on the same port and folders: the web dir's build is reused (same sources, same port)."""
+        assert self._proc is None and self._launch is not None, "start() follows stop()"
+        self._proc = self._launch()
+        self.pid = self._proc.pid
+        _wait_until_up(self._proc, self.base_url, self.log_path)
 
     def _stop_writers(self) -> None:
         for writer in self._writers:
@@ -113,15 +128,16 @@ def pick_port(web: Path) -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path) -> None:
-    """Poll /ping, then the home page, until both answer; fail early if the server exits."""
+def _wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path, auth: tuple[str, str] | None) -> None:
+    """Poll /ping, then the home page (with the server's credentials, if any), until both answer;
+    fail early if the server exits."""
     deadline = time.monotonic() + START_TIMEOUT_S
     for path in ("/ping", "/"):
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"app exited with {proc.returncode}:\n{_tail(log_path)}")
             try:
-                if httpx.get(base_url + path, timeout=2).status_code == 200:
+                if httpx.get(base_url + path, timeout=2, auth=auth).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -167,21 +183,29 @@ def running_app(base: Path, *, name: str = "", **env: str) -> Iterator[AppServer
         "REFLEX_STATES_WORKDIR": str(states_dir),
         **env,
     }
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "serve.py")],
-            cwd=ROOT,
-            env=server_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    log_path.write_bytes(b"")
+
+    def launch() -> subprocess.Popen:
+        with log_path.open("ab") as log:  # a restart appends to the same log
+            return subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "serve.py")],
+                cwd=ROOT,
+                env=server_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    proc = launch()
     base_url = f"http://127.0.0.1:{port}"
-    server = AppServer(base_url, f"ws://127.0.0.1:{port}", runs_dir, data_dir, log_path, proc.pid)
+    server = AppServer(
+        base_url, f"ws://127.0.0.1:{port}", runs_dir, data_dir, log_path, proc.pid, _launch=launch, _proc=proc
+    )
     try:
-        _wait_until_up(proc, base_url, log_path)
+        user, _, password = server_env.get("WINDTUNNEL_AUTH", "").partition(":")
+        _wait_until_up(proc, base_url, log_path, (user, password) if user else None)
         yield server
     finally:
         server._stop_writers()
-        _stop(proc)
+        server.stop()

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .simulator import SimConfig, run_repeatedly, scenario_names, step_range
+from .simulator import WRITERS, SimConfig, run_repeatedly, scenario_names, step_range
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--steps", type=step_range, default=defaults.steps, help="steps per instance, e.g. 3-6")
     sim.add_argument("--seed", type=int, help="same seed, same content (default: random, recorded in the manifest)")
     sim.add_argument("--repeat", action="store_true", help="start a new run after each finishes, until interrupted")
+    sim.add_argument("--storage", choices=tuple(WRITERS), default=defaults.storage,
+                     help="jsonl (manifest + line files) or sqlite (one turbulence.db, as the runner's --storage sqlite)")
     sim.add_argument("--no-pace", dest="pace", action="store_false", help="write as fast as possible")
     return parser
 
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = SimConfig(instances=args.instances, rate=args.rate, concurrency=args.concurrency,
                            fail_rate=args.fail_rate, error_rate=args.error_rate, scenarios=args.scenarios,
-                           steps=args.steps, seed=args.seed)
+                           steps=args.steps, seed=args.seed, storage=args.storage)
     except ValueError as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 2

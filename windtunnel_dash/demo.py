@@ -1,15 +1,23 @@
-"""DEMO=1: keep a simulated run going in the runs root, so a fresh `make run` always has something live.
+"""DEMO=1: keep a simulated run going, so a fresh `make run` always has something live.
+
+Demo runs are written into the demo runs folder inside the dashboard's data directory
+(`Settings.demo_runs_dir`), which the engine watches beside the runs root: the runs root
+is never written to (docs/design.md §10). Only the last KEEP_RUNS demo runs are kept.
 
 The simulator runs as a subprocess (`python -m windtunnel_dash simulate`): its writing never competes
 with the server's event loop, and its runs reach the dashboard the way a real runner's do, as files.
-A demo starts only when no run in the folder is running, so a real runner's run is never crowded out.
+A demo starts only when no run in either folder is running, so a real runner's run is never crowded
+out. The run list's "Start demo run" button asks this keeper for one (`request_run`); with DEMO off
+there is no keeper, and nothing starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,8 +36,10 @@ DEMO_FLAGS = {
 RECENT_S = 30.0  # a run without summary.json whose files changed this recently is running
 POLL_S = 5.0
 AFTER_CRASH_S = 60.0  # a simulator that failed is not restarted in a tight loop
+KEEP_RUNS = 5  # demo runs kept in the demo folder; older ones are deleted
 
 _children: list[subprocess.Popen] = []
+_requests: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None  # the keeper's, while DEMO is on
 
 
 def simulator_command(runs_dir: Path, run_id: str, **flags: object) -> list[str]:
@@ -41,13 +51,35 @@ def simulator_command(runs_dir: Path, run_id: str, **flags: object) -> list[str]
 
 
 def start_demo_run(settings: Settings) -> str:
-    """Start one demo run in the background (the run list's "Start demo run" button); returns its run id."""
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    """Start one demo run in the background, in the demo runs folder; returns its run id."""
+    folder = settings.demo_runs_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    prune_demo_runs(folder, KEEP_RUNS - 1)  # with the one starting now, KEEP_RUNS
     run_id = new_run_id()
-    command = simulator_command(settings.runs_dir, run_id, **DEMO_FLAGS)
+    command = simulator_command(folder, run_id, **DEMO_FLAGS)
     _children.append(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
     logger.info("demo run %s started", run_id)
     return run_id
+
+
+def prune_demo_runs(folder: Path, keep: int) -> list[str]:
+    """Delete all but the `keep` newest demo runs (run ids sort by start time); returns the deleted ids."""
+    try:
+        runs = sorted((e.name for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)), reverse=True)
+    except OSError:
+        return []
+    for old in runs[keep:]:
+        shutil.rmtree(folder / old, ignore_errors=True)
+    return runs[keep:]
+
+
+def request_run() -> bool:
+    """Ask the keeper for a demo run now (the "Start demo run" button); False when DEMO is off."""
+    if _requests is None:
+        return False
+    loop, event = _requests
+    loop.call_soon_threadsafe(event.set)
+    return True
 
 
 def has_running_run(runs_dir: Path, now: float | None = None) -> bool:
@@ -84,15 +116,23 @@ def _reap() -> int | None:
     return max(codes, key=abs) if codes else None
 
 
-async def _keep_a_run_going(settings: Settings) -> None:
+def _anything_running(settings: Settings) -> bool:
+    return has_running_run(settings.runs_dir) or has_running_run(settings.demo_runs_dir)
+
+
+async def _keep_a_run_going(settings: Settings, requested: asyncio.Event) -> None:
     while True:
         wait = POLL_S
-        if _reap():
+        if requested.is_set():
+            requested.clear()
+            await asyncio.to_thread(start_demo_run, settings)
+        elif _reap():
             logger.warning("demo simulator failed; next demo run in %.0f s", AFTER_CRASH_S)
             wait = AFTER_CRASH_S
-        elif not _children and not await asyncio.to_thread(has_running_run, settings.runs_dir):
-            start_demo_run(settings)
-        await asyncio.sleep(wait)
+        elif not _children and not await asyncio.to_thread(_anything_running, settings):
+            await asyncio.to_thread(start_demo_run, settings)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(requested.wait(), wait)
 
 
 def _stop_children() -> None:
@@ -110,11 +150,17 @@ def _stop_children() -> None:
 
 async def demo_lifespan() -> None:
     """Lifespan task: keeps a demo run going when DEMO is on; stops every simulator it started on shutdown."""
+    global _requests
     settings = Settings.from_env()
+    if not settings.demo:
+        return
+    if not _is_writable_dir(settings.demo_runs_dir):
+        logger.warning("DEMO is on but %s cannot be written: no demo runs", settings.demo_runs_dir)
+        return
+    requested = asyncio.Event()
+    _requests = (asyncio.get_running_loop(), requested)
     try:
-        if settings.demo and _is_writable_dir(settings.runs_dir):
-            await _keep_a_run_going(settings)
-        else:
-            await asyncio.Event().wait()  # nothing to keep going; still stop button-started runs at shutdown
+        await _keep_a_run_going(settings, requested)
     finally:
+        _requests = None
         await asyncio.to_thread(_stop_children)

@@ -12,6 +12,14 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else None
+
+
+DEFAULT_MAX_WATCHES = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     runs_dir: Path
@@ -23,6 +31,18 @@ class Settings:
     # Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
     # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
     max_updates_per_s: float = 9.5
+    # inotify watches this process may use (roots + run directories); runs beyond are polled.
+    # Leaves most of a typical system's limit (8,192-500,000 per user) to other programs.
+    max_watches: int | None = DEFAULT_MAX_WATCHES
+    # Poll every file instead of using inotify, every this many ms (network filesystems
+    # deliver no events for other hosts' writes); None: inotify where it works.
+    watch_poll_ms: int | None = None
+
+    @property
+    def demo_runs_dir(self) -> Path:
+        """Where DEMO=1 writes its simulated runs: inside the dashboard's own data, never in the runs
+        root (which may be the user's real runs, or read-only); watched beside the runs root."""
+        return self.data_dir / "demo-runs"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -36,4 +56,6 @@ class Settings:
             stall_timeout_s=_env_float("WINDTUNNEL_STALL_TIMEOUT_S", 120.0),
             heartbeat_s=_env_float("WINDTUNNEL_HEARTBEAT_S", 5.0),
             demo=os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", ""),
+            max_watches=_env_int("WINDTUNNEL_MAX_WATCHES") or DEFAULT_MAX_WATCHES,
+            watch_poll_ms=_env_int("WINDTUNNEL_WATCH_POLL_MS"),
         )

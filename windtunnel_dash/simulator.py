@@ -29,6 +29,7 @@ import orjson
 
 from .artifacts.records import Summary
 from .artifacts.status import ERROR, FAILED, PASSED
+from .artifacts.sqlite_writer import SqliteRunWriter
 from .artifacts.writer import EncodedInstance, RunWriter, encode_line, new_run_id
 
 SCENARIO_NAMES = (
@@ -42,6 +43,7 @@ MAX_ADMIT_PER_TICK = 5000  # bounds memory when the loop runs behind (or unpaced
 _SERVER = "BaseHTTP/0.6 Python/3.11.7"
 _LOCALES = ("en-US", "de-DE", "ja-JP", "fr-FR", "pt-BR")
 _SKUS = ("WIDGET-001", "GADGET-042", "SPROCKET-7", "GIZMO-300")
+WRITERS: dict[str, type[RunWriter]] = {"jsonl": RunWriter, "sqlite": SqliteRunWriter}
 
 
 class StopFlag(Protocol):
@@ -90,6 +92,7 @@ class SimConfig:
     steps: tuple[int, int] = (3, 6)
     seed: int | None = None
     sut_name: str = SUT_NAME
+    storage: str = "jsonl"  # or "sqlite": the runner's `--storage sqlite` layout (one turbulence.db)
 
     def __post_init__(self) -> None:
         lo, hi = self.steps
@@ -101,6 +104,8 @@ class SimConfig:
             raise ValueError("fail and error rates must be within 0..1 together")
         if not self.scenarios:
             raise ValueError("at least one scenario")
+        if self.storage not in WRITERS:
+            raise ValueError(f"storage is one of {', '.join(WRITERS)}")
 
 
 def scenario_names(spec: str) -> tuple[str, ...]:
@@ -383,7 +388,7 @@ class Simulation:
         self.run_id = run_id or new_run_id(self.started_at)
         self.seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.pace = pace
-        self.writer = RunWriter(
+        self.writer = WRITERS[config.storage](
             runs_dir, self.run_id, sut_name=config.sut_name, scenario_ids=config.scenarios, seed=self.seed,
             config={"seed": self.seed, "concurrency": config.concurrency, "timeout_seconds": 30.0,
                     "rate": config.rate, "simulated": True},

@@ -85,6 +85,42 @@ def test_a_fast_stream_ends_with_its_newest_rows_on_top(app: AppServer, page: Pa
     assert _counts_add_up(page)
 
 
+# Records, at each change of the All count, the instance on top of the grid in the same DOM commit.
+_COUNT_AND_TOP = """
+() => {
+  window.__pairs = [];
+  const mark = () => {
+    const count = document.querySelector('[data-testid=filter-all-count]')?.textContent;
+    const top = document.querySelector('[data-testid=instance-grid] tbody tr')?.getAttribute('data-instance');
+    const last = window.__pairs[window.__pairs.length - 1];
+    if (count && (!last || last[0] !== count)) window.__pairs.push([count, top]);
+  };
+  new MutationObserver(mark).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def test_at_a_hundred_a_second_rows_come_with_their_counts(app: AppServer, page: Page) -> None:
+    """Batches at the hub's cap bring ten rows each, some of them failures: not enough to replace much of
+    the grid, so every batch's rows go in its own delta (state/cadence.py) and the newest row is on top
+    whenever the count moves. (They used to wait for the 0.4 s row cadence once a batch held 3 failures.)"""
+    run = open_run(app.runs_dir)
+    run.write_instance(instance(1))
+    _open(page, app, run.run_id)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("1", timeout=LIVE_TIMEOUT)
+    page.evaluate(_COUNT_AND_TOP)
+    statuses = ("passed", "failed", "passed", "error", "passed")  # 4 failures in a batch of 10
+    for n in range(2, 302):  # ~100 a second, a line at a time, for ~3 s
+        run.write_instance(instance(n, statuses[n % len(statuses)]))
+        page.wait_for_timeout(10)
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("301", timeout=LIVE_TIMEOUT)
+    pairs = page.evaluate("window.__pairs")
+    with_their_rows = [count for count, top in pairs if top == f"inst_{int(count):05d}"]
+    assert len(pairs) >= 10
+    assert len(with_their_rows) >= 0.9 * len(pairs), f"counts shown without their newest row: {pairs}"
+    run.finalize()
+
+
 def test_charts_draw_the_runs_results_and_latencies(app: AppServer, page: Page) -> None:
     run = open_run(app.runs_dir)
     # one a second: 90 fast passes, then 30 slow failures (the histogram's first and last buckets)

@@ -112,6 +112,26 @@ def test_an_isolated_result_goes_at_once(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_an_uncapped_reader_gets_each_commit_at_once_beside_a_capped_one(tmp_path: Path) -> None:
+    """The stream's subscription (max_per_s=0) is not held to the hub's cap; a page's still is."""
+    async def main() -> None:
+        feed = Feed(tmp_path, max_per_s=2)  # a 0.5 s interval: a held delivery is unmistakable
+        async with feed.hub.subscribe("run_h", max_per_s=0) as fast, feed.hub.subscribe("run_h") as capped:
+            await fast.next_batch(1)
+            await capped.next_batch(1)  # the replays
+            replayed_at = time.monotonic()
+            for seq in (1, 2, 3):
+                feed.push(1)
+                started = time.monotonic()
+                batch = await fast.next_batch(1)
+                assert [i.seq for i in batch.instances] == [seq]
+                assert time.monotonic() - started < 0.25  # not held to the end of a 0.5 s interval
+            held = await capped.next_batch(1)
+            assert [i.seq for i in held.instances] == [1, 2, 3]  # coalesced into one delivery...
+            assert time.monotonic() - replayed_at >= 0.49  # ...an interval after the last
+    asyncio.run(main())
+
+
 def test_a_burst_is_coalesced_into_at_most_ten_deliveries_a_second(tmp_path: Path) -> None:
     async def main() -> None:
         feed = Feed(tmp_path)

@@ -1,14 +1,25 @@
-"""Which file events wake a run's tailer (DESIGN §4): the run directory and its own files, nothing else."""
+"""What the watcher watches and how (DESIGN §4): run directories, never artifacts; polling where inotify cannot."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import threading
+import time
+from pathlib import Path
 
 import pytest
+import watchfiles
+from watchfiles._rust_notify import RustNotify
 
-from windtunnel_dash.pipeline.watcher import run_of
+from windtunnel_dash.pipeline.conditions import Conditions
+from windtunnel_dash.pipeline.watch_plan import ADDED, DELETED, MODIFIED, WatchPlan, plan, reduce_events
+from windtunnel_dash.pipeline.watcher import RunsWatcher, is_watch_limit
+
+from tests.unit.pipeline_support import append, instance_line, write_manifest
 
 ROOT = os.path.join(os.sep, "data", "runs")
+ROOTS = frozenset((ROOT,))
 
 
 @pytest.mark.parametrize(("path", "run"), [
@@ -23,4 +34,167 @@ ROOT = os.path.join(os.sep, "data", "runs")
     (os.path.join(os.sep, "data", "elsewhere", "run_1"), None),
 ])
 def test_only_a_runs_own_files_wake_its_tailer(path: str, run: str | None) -> None:
-    assert run_of(ROOT, path) == run
+    assert reduce_events(ROOTS, {(MODIFIED, path)}).runs == ({run} if run else set())
+
+
+def test_runs_appearing_or_going_change_the_set_of_runs_and_appends_do_not() -> None:
+    run = os.path.join(ROOT, "run_1")
+    assert reduce_events(ROOTS, {(ADDED, run)}).structure
+    assert reduce_events(ROOTS, {(DELETED, run)}).structure
+    assert reduce_events(ROOTS, {(DELETED, ROOT)}).structure
+    assert not reduce_events(ROOTS, {(MODIFIED, os.path.join(run, "instances.jsonl"))}).structure
+    assert not reduce_events(ROOTS, {(ADDED, os.path.join(run, "artifacts", "inst_1"))}).structure
+
+
+def test_the_plan_watches_roots_and_runs_and_polls_what_the_budget_cannot_hold(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    runs = []
+    for name, finished, age in (("old_done", True, 5000), ("new_done", True, 10), ("old_live", False, 9000)):
+        write_manifest(root / name)
+        if finished:
+            (root / name / "summary.json").write_text("{}")
+        for f in (root / name).iterdir():
+            os.utime(f, (time.time() - age, time.time() - age))
+        runs.append(str(root / name))
+    assert plan([str(root)], runs, None) == WatchPlan((str(root), *sorted(runs)))
+    assert plan([str(root)], runs, 4).mode == "inotify"
+    cut = plan([str(root)], runs, 3)  # unfinished first, then the most recently touched
+    assert cut.native == (str(root), str(root / "new_done"), str(root / "old_live"))
+    assert cut.polled == (str(root / "old_done"),) and cut.mode == "mixed"
+    assert plan([str(root)], runs, 0).mode == "polling"
+
+
+def test_watchfiles_rustnotify_is_what_the_watcher_was_written_against(tmp_path: Path) -> None:
+    """Fails loudly when an upgrade of watchfiles changes the calls or answers the watcher relies on."""
+    assert watchfiles.Change.added == ADDED and watchfiles.Change.modified == MODIFIED
+    assert watchfiles.Change.deleted == DELETED
+    signature = RustNotify.__text_signature__ or str(inspect.signature(RustNotify))
+    assert all(name in signature for name in (
+        "watch_paths", "debug", "force_polling", "poll_delay_ms", "recursive", "ignore_permission_denied"))
+    assert "debounce_ms, step_ms, timeout_ms, stop_event" in RustNotify.watch.__text_signature__
+    with pytest.raises(FileNotFoundError):
+        RustNotify([str(tmp_path / "missing")], False, False, 100, False, False)
+    notifier = RustNotify([str(tmp_path)], False, False, 100, False, False)
+    assert repr(notifier).startswith("RustNotify(Recommended(")  # how a silent fall-back to polling is told apart
+    try:
+        assert notifier.watch(10, 3, 30, None) == "timeout"
+        (tmp_path / "a.jsonl").write_bytes(b"x\n")
+        changes = notifier.watch(10, 3, 2000, None)
+        assert isinstance(changes, set) and (ADDED, str(tmp_path / "a.jsonl")) in changes
+        stop = threading.Event()
+        stop.set()
+        assert notifier.watch(10, 3, 2000, stop) == "stop"
+    finally:
+        notifier.close()
+    binary = Path(watchfiles._rust_notify.__file__).read_bytes()
+    assert b"MaxFilesWatch" in binary  # the Debug name is_watch_limit looks for in the limit error
+    assert is_watch_limit(OSError("OS file watch limit reached (Error { kind: MaxFilesWatch, paths: [] })"))
+
+
+class RefusingNotify:
+    """RustNotify as on a system with room for `room` inotify watches (polling always works)."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.native_sizes: list[int] = []
+
+    def __call__(self, paths, debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied):
+        assert not recursive and not ignore_permission_denied
+        if not force_polling:
+            self.native_sizes.append(len(paths))
+            if len(paths) > self.room:
+                raise OSError("OS file watch limit reached (Error { kind: MaxFilesWatch, paths: [] })")
+        return RustNotify(paths, debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied)
+
+
+def _until(check, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_past_the_system_limit_the_rest_is_polled_with_a_warning_and_appends_still_arrive(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    for n in range(6):
+        write_manifest(root / f"run_{n}")
+    changed: list[tuple[float, set[str]]] = []
+    conditions = Conditions()
+    refusing = RefusingNotify(room=3)
+    watcher = RunsWatcher([root], lambda runs: changed.append((time.monotonic(), runs)), lambda runs: None,
+                          conditions, factory=refusing)
+    watcher.start()
+    try:
+        _until(lambda: watcher.mode == "mixed", what="a mixed plan")
+        assert watcher.watches == 3 and len(watcher.plan.polled) == 4
+        assert refusing.native_sizes[0] == 7  # roots + every run was tried first, then searched down
+        warning = conditions.get("watch")
+        assert warning is not None and "fs.inotify.max_user_watches" in warning.fix
+        for path in (Path(p) for p in watcher.plan.native[1:] + watcher.plan.polled):
+            written = time.monotonic()
+            append(path / "instances.jsonl", instance_line(1))
+            _until(lambda: any(path.name in runs for _, runs in changed), what=f"{path.name}'s append")
+            late = next(t for t, runs in changed if path.name in runs) - written
+            assert late <= 1.0, (path.name, late)  # polled runs trail by at most a second
+            changed.clear()
+    finally:
+        watcher.stop()
+
+
+def test_where_inotify_is_unavailable_everything_is_polled_with_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    write_manifest(root / "run_a")
+
+    def no_inotify(paths, debug, force_polling, *rest):
+        if not force_polling:
+            raise watchfiles._rust_notify.WatchfilesRustInternalError("Error creating recommended watcher: EMFILE")
+        return RustNotify(paths, debug, force_polling, *rest)
+
+    changed: list[set[str]] = []
+    conditions = Conditions()
+    watcher = RunsWatcher([root], changed.append, changed.append, conditions, factory=no_inotify)
+    watcher.start()
+    try:
+        _until(lambda: watcher.mode == "polling", what="polling")
+        assert "unavailable" in conditions.get("watch").message
+        write_manifest(root / "run_b")  # a new run is found by polling the root
+        append(root / "run_b" / "instances.jsonl", instance_line(1))
+        _until(lambda: any("run_b" in runs for runs in changed), what="run_b")
+    finally:
+        watcher.stop()
+
+
+def test_polling_asked_for_by_setting_is_not_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    write_manifest(root / "run_a")
+    changed: list[set[str]] = []
+    conditions = Conditions()
+    watcher = RunsWatcher([root], changed.append, changed.append, conditions, poll_ms=200)
+    watcher.start()
+    try:
+        _until(lambda: watcher.mode == "polling" and watcher.plan.polled, what="polling")
+        append(root / "run_a" / "instances.jsonl", instance_line(1))
+        _until(lambda: any("run_a" in runs for runs in changed), what="run_a")
+        assert conditions.items() == [] and watcher.watches == 0
+    finally:
+        watcher.stop()
+
+
+def test_artifact_directories_cost_no_watches_and_new_runs_are_watched(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    write_manifest(root / "big")
+    for n in range(50):
+        (root / "big" / "artifacts" / f"inst_{n}").mkdir(parents=True)
+    found: list[set[str]] = []
+    changed: list[set[str]] = []
+    watcher = RunsWatcher([root], changed.append, found.append, Conditions())
+    watcher.start()
+    try:
+        _until(lambda: watcher.watches == 2, what="root + one run")
+        write_manifest(root / "later")
+        _until(lambda: watcher.watches == 3, what="the new run watched")
+        append(root / "later" / "instances.jsonl", instance_line(1))
+        _until(lambda: any("later" in runs for runs in changed + found), what="the new run's append")
+    finally:
+        watcher.stop()

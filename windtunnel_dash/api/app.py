@@ -2,20 +2,26 @@
 
 Reflex mounts itself at "" behind this app's routes, so anything under
 /api that no route here claims would fall through to the frontend; the
-catch-alls at the end answer it with the contract's 404 instead.
+catch-alls at the end answer it instead (api/fallback.py: HEAD, 405, 404).
+Every /api route gets this fallback and documented errors (api/spec.py);
+routes on the API's routers also get bounded integers (api/bounds.py).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, WebSocket
+from collections.abc import Sequence
+from typing import Any
 
-from windtunnel_dash.api import compare, docs, rest, stream
-from windtunnel_dash.api.errors import NOT_FOUND, error_response, install_error_handlers
-from windtunnel_dash.api.jsonsafe import SafeJSONResponse
+from fastapi import APIRouter, FastAPI, WebSocket
+
+from windtunnel_dash.api import compare, docs, export, rest, stream
+from windtunnel_dash.api.errors import NOT_FOUND, install_error_handlers
+from windtunnel_dash.api.fallback import ApiFallback, match_newlines_in_paths
+from windtunnel_dash.api.spec import document_errors
 from windtunnel_dash.api.wire import Wire
 
 DESCRIPTION = """\
-Runs, instances and a live stream of results, as in DESIGN.md §5.
+Runs, instances and a live stream of results, as in docs/design.md §5.
 
 **WS `/api/runs/{run_id}/stream`** (`?since=N` resumes after seq N; `?steps=1` adds step events).
 Every message is `{"type", "data"}`: `instance_complete` (one per instance, in file order),
@@ -26,26 +32,32 @@ Every message is `{"type", "data"}`: `instance_complete` (one per instance, in f
 """
 
 
-async def _no_such_endpoint(path: str) -> SafeJSONResponse:
-    return error_response(NOT_FOUND, f"no endpoint /api/{path}")
-
-
 async def _no_such_socket(ws: WebSocket, path: str) -> None:
     await ws.accept()
     await Wire(ws).close_with_error(NOT_FOUND, f"no endpoint /api/{path}")
 
 
-def build_api() -> FastAPI:
+# Every router of the API, in order: a router added here gets the fallback's 405/HEAD and the documented
+# errors; one made with route_class=BoundedRoute (as rest.router is) also gets bounded integers.
+ROUTERS: tuple[APIRouter, ...] = (rest.router, compare.router, export.router, stream.router)
+
+
+def build_api(routers: Sequence[APIRouter] = ROUTERS) -> FastAPI:
+    match_newlines_in_paths()
     local_docs = docs.have_local_swagger_ui()
     api = FastAPI(title="windtunnel_dash API", version="1", description=DESCRIPTION,
                   docs_url=None if local_docs else "/docs")
     install_error_handlers(api)
     if local_docs:
         docs.serve_local_swagger_ui(api)
-    api.include_router(rest.router)
-    api.include_router(compare.router)
-    api.include_router(stream.router)
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    api.add_api_route("/api/{path:path}", _no_such_endpoint, methods=methods, include_in_schema=False)
+    for router in routers:
+        api.include_router(router)
+    api.router.routes.append(ApiFallback(api.router).route)
     api.add_api_websocket_route("/api/{path:path}", _no_such_socket)
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_errors(generate())
+
+    api.openapi = openapi  # type: ignore[method-assign]
     return api

@@ -1,4 +1,4 @@
-"""One error body for every failure the API reports (DESIGN.md §5).
+"""One error body for every failure the API reports (docs/design.md §5).
 
 FastAPI answers 404/405 with `{"detail": ...}` and bad parameters with 422;
 the contract wants `{"error": {"message", "code"}}` and 400, so the handlers
@@ -17,6 +17,7 @@ from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 
 BAD_REQUEST = 400
 NOT_FOUND = 404
+METHOD_NOT_ALLOWED = 405
 CONFLICT = 409
 
 
@@ -34,7 +35,9 @@ def not_found(what: str) -> HTTPException:
 
 async def _http_error(_: Request, exc: Exception) -> SafeJSONResponse:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, str(exc.detail))
+    answer = error_response(exc.status_code, str(exc.detail))
+    answer.headers.update(exc.headers or {})  # e.g. a 405's Allow
+    return answer
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:

@@ -1,4 +1,4 @@
-"""Finding the run a request names, safely (DESIGN.md §4 "A run that exists is served", §5 ids).
+"""Finding the run a request names, safely (docs/design.md §4 "A run that exists is served", §5 ids).
 
 Run ids are directory names under the runs root and nothing else. The
 catalog is asked first; a safe id it does not know yet is looked up on disk

@@ -1,4 +1,4 @@
-"""REST endpoints of DESIGN.md §5: runs, one run, its instances, one instance, health.
+"""REST endpoints of docs/design.md §5: runs, one run, its instances, one instance, health.
 
 Answers are the catalog rows' own `to_api()` JSON; the pydantic models in
 schemas.py only type them for the OpenAPI docs. Catalog calls are sync, so
@@ -13,19 +13,22 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from windtunnel_dash.api import schemas
+from windtunnel_dash.api.bounds import BoundedRoute
 from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.artifacts.status import InstanceStatus
+from windtunnel_dash.background_tasks import background_tasks
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.pipeline.engine import get_engine
 
 MAX_LIMIT = 500  # larger limits are capped, not refused
 InstanceSort = Literal["seq", "-seq", "durationMs", "-durationMs", "status"]
-RunId = Annotated[str, Path(description="The run's directory name under the runs root")]
-_ERRORS = {404: {"model": schemas.ErrorBody}, 400: {"model": schemas.ErrorBody}}
-
-router = APIRouter(prefix="/api", responses=_ERRORS)
+RunId = Annotated[str, Path(description="The run's directory name under the runs root",
+                            examples=["run_20261126_151613"])]
+InstanceId = Annotated[str, Path(description="The instance's id, as its runner wrote it", examples=["inst_c609abfd4f82"])]
+# Every route: integer parameters bounded (bounds.py), errors documented (spec.py), 405/HEAD (fallback.py).
+router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
 
 async def _run_or_404(request: Request, run_id: str) -> RunRow:
@@ -37,13 +40,22 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 
 @router.get("/health", response_model=schemas.Health, tags=["health"])
 async def health() -> SafeJSONResponse:
-    """`liveSubscribers`: open stream connections plus open live pages."""
-    return SafeJSONResponse({"status": "ok", "liveSubscribers": get_engine().hub.live_readers()})
+    """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running
+    tasks. `watch`: how file changes are noticed ("mixed": some runs are polled). `warnings`: what keeps the
+    pipeline from its job right now."""
+    engine = get_engine()
+    return SafeJSONResponse({
+        "status": "ok",
+        "liveSubscribers": engine.hub.live_readers(),
+        "backgroundTasks": background_tasks.running(),
+        "watch": engine.watch_mode,
+        "warnings": [c.to_api() for c in engine.conditions.items()],
+    })
 
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
 async def list_runs(
-    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 100,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SafeJSONResponse:
     """Runs, newest first."""
@@ -67,7 +79,7 @@ async def list_instances(
     status: InstanceStatus | None = None,
     sort: Annotated[InstanceSort, Query(description="ties break by seq; status: error, failed, passed")] = "-seq",
     page: Annotated[int, Query(ge=1, description="1-based")] = 1,
-    limit: Annotated[int, Query(ge=1, description=f"at most {MAX_LIMIT}")] = 50,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 50,
     q: Annotated[str, Query(description="case-insensitive substring of instance or correlation id")] = "",
 ) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
@@ -80,7 +92,7 @@ async def list_instances(
 
 
 @router.get("/runs/{run_id}/instances/{instance_id}", response_model=schemas.InstanceDetail, tags=["instances"])
-async def get_instance(request: Request, run_id: RunId, instance_id: str) -> SafeJSONResponse:
+async def get_instance(request: Request, run_id: RunId, instance_id: InstanceId) -> SafeJSONResponse:
     """One instance with its entry data and steps (observations and assertions)."""
     await _run_or_404(request, run_id)
     detail = await get_engine().find_instance(run_id, instance_id)

@@ -107,9 +107,20 @@ class InstanceDetail(Instance):
     steps: list[Step]
 
 
+class PipelineWarning(_Model):
+    """Something that keeps the pipeline from doing its job right now (also shown in every page's header)."""
+
+    key: str
+    message: str
+    fix: str
+
+
 class Health(_Model):
     status: Literal["ok"]
     liveSubscribers: int
+    backgroundTasks: int  # the pages' background tasks running (0 once every tab has closed)
+    watch: Literal["inotify", "polling", "mixed"]
+    warnings: list[PipelineWarning]
 
 
 class ErrorDetail(_Model):

@@ -4,6 +4,12 @@ The socket reads from a hub subscription, which pulls from the catalog by
 cursor: nothing queues per client. Every send is awaited, so a client that
 stops reading stalls only its own pump (TCP back-pressure) and its cursor
 simply falls behind; it catches up from the catalog when it reads again.
+
+The stream is for programs (docs/design.md §4 "Cadence"): by default its
+subscription is uncapped, so each commit's `instance_complete` messages go at
+once, and only `stats_update` is paced to the hub's rate (the latest counts,
+at most 10 a second). With `?batch=1` every flush is one frame, so the
+subscription keeps the hub's cap and each frame carries its counts.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from windtunnel_dash.api.bounds import MAX_INT
 from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.api.wire import Wire, frame
-from windtunnel_dash.catalog.rows import InstanceRow
+from windtunnel_dash.catalog.rows import InstanceRow, Stats
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch, Subscription
+from windtunnel_dash.pipeline.pacing import Paced
 
 router = APIRouter()
 
@@ -43,10 +51,15 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
 
 
 def _parse_query(query: Mapping[str, str]) -> tuple[int, bool]:
-    """`since` (a seq, default 0) and `steps` (a flag), or ValueError saying which is wrong."""
+    """`since` (a seq, default 0) and `steps` (a flag), or ValueError saying which is wrong.
+
+    `since` is ASCII digits (str.isdigit also takes "²" and "٣") and at most MAX_INT, like every
+    integer the REST side takes (api/bounds.py): a larger one would overflow the catalog's query.
+    """
     since_raw = query.get("since", "0").strip() or "0"
-    if not since_raw.isdigit():
-        raise ValueError(f"since must be a non-negative integer, not {since_raw!r}")
+    digits = since_raw.isascii() and since_raw.isdigit()
+    if not digits or len(since_raw) > len(str(MAX_INT)) or int(since_raw) > MAX_INT:
+        raise ValueError(f"since must be an integer from 0 to {MAX_INT}, not {since_raw[:40]!r}")
     return int(since_raw), _flag(query, "steps")
 
 
@@ -56,8 +69,8 @@ def _instance_message(row: InstanceRow) -> str:
     return frame("instance_complete", row.to_api())
 
 
-def _flush_messages(batch: Batch) -> Iterator[str]:
-    """One flush: its steps, its instances in file order, then one stats_update if it brought instances.
+def _flush_messages(batch: Batch, stats: Stats | None) -> Iterator[str]:
+    """One flush: its steps, its instances in file order, then `stats` (the counts, when they may go).
 
     A generator, so a stalled client holds one encoded message, not a whole chunk of them.
     """
@@ -65,19 +78,34 @@ def _flush_messages(batch: Batch) -> Iterator[str]:
         yield frame("step_complete", step.to_api())
     for row in batch.instances:
         yield _instance_message(row)
-    if batch.instances:
-        yield frame("stats_update", batch.stats.to_api())
+    if stats is not None:
+        yield _stats_message(stats)
 
 
-async def _pump(wire: Wire, sub: Subscription, run_id: str, heartbeat_s: float) -> None:
-    """Send each flush as it comes, a heartbeat after each quiet interval, and close after run_complete."""
+def _stats_message(stats: Stats) -> str:
+    return frame("stats_update", stats.to_api())
+
+
+async def _pump(wire: Wire, sub: Subscription, run_id: str, heartbeat_s: float, stats_every_s: float) -> None:
+    """Send each flush as it comes, a heartbeat after each quiet interval, and close after run_complete.
+
+    `stats` holds the counts of flushes that came too soon after the last stats_update; the latest
+    goes out when its interval has passed, with a flush or on its own.
+    """
     head = 0  # the run's head as of the last pull (the first pull comes at once: the replay)
+    stats: Paced[Stats] = Paced(stats_every_s)
     last_sent = time.monotonic()
     while True:
-        batch = await sub.next_batch(timeout=max(0.0, last_sent + heartbeat_s - time.monotonic()))
+        now = time.monotonic()
+        wake_in, counts_in = last_sent + heartbeat_s - now, stats.due_in(now)
+        batch = await sub.next_batch(timeout=max(0.0, wake_in if counts_in is None else min(wake_in, counts_in)))
+        now = time.monotonic()
         if batch is None:
-            await wire.send([frame("heartbeat", {"ts": _now_iso(), "seq": head})])
-            last_sent = time.monotonic()
+            held = stats.take(now)
+            if held is not None or now >= last_sent + heartbeat_s:
+                beat = frame("heartbeat", {"ts": _now_iso(), "seq": head})
+                await wire.send([beat if held is None else _stats_message(held)])
+                last_sent = time.monotonic()
         elif batch.run is None:
             await wire.close_with_error(NOT_FOUND, f"run {run_id!r} was removed")
             return
@@ -86,9 +114,14 @@ async def _pump(wire: Wire, sub: Subscription, run_id: str, heartbeat_s: float) 
             return
         else:
             head = batch.head
-            if await wire.send(_flush_messages(batch)):
+            counts = stats.offer(batch.stats, now) if batch.instances else stats.take(now)
+            if await wire.send(_flush_messages(batch, counts)):
                 last_sent = time.monotonic()
             if batch.complete:
+                while (wait := stats.due_in(time.monotonic())) is not None:  # the last counts, within the cap
+                    await asyncio.sleep(wait)
+                    if (last := stats.take(time.monotonic())) is not None:
+                        await wire.send([_stats_message(last)])
                 await wire.close_complete({"completedAt": batch.run.completed_at, "finalStats": batch.stats.to_api()})
                 return
 
@@ -132,5 +165,9 @@ async def run_stream(ws: WebSocket, run_id: str) -> None:
     if await find_run(engine, ws, run_id) is None:
         await wire.close_with_error(NOT_FOUND, f"run {run_id!r} not found")
         return
-    async with engine.hub.subscribe(run_id, since=since, steps=steps) as sub:
-        await _first_of(_pump(wire, sub, run_id, engine.settings.heartbeat_s), _until_client_leaves(ws))
+    hub = engine.hub
+    # One frame per flush (?batch=1) keeps the hub's cap, counts in every frame; otherwise messages go at once.
+    cap, stats_every_s = (None, 0.0) if wire.batch else (0, hub.min_interval)
+    async with hub.subscribe(run_id, since=since, steps=steps, max_per_s=cap) as sub:
+        await _first_of(_pump(wire, sub, run_id, engine.settings.heartbeat_s, stats_every_s),
+                        _until_client_leaves(ws))

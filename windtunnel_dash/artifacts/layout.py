@@ -15,6 +15,10 @@ STEPS = "steps.jsonl"
 ASSERTIONS = "assertions.jsonl"
 SUMMARY = "summary.json"
 LINE_FILES = (INSTANCES, STEPS, ASSERTIONS)
+# The runner's SQLite backend (`--storage sqlite`): one database instead of the manifest and line files.
+DATABASE = "turbulence.db"
+DATABASE_JOURNAL = "turbulence.db-journal"  # rollback journal: it comes and goes with every commit
+DATABASE_FILES = (DATABASE, DATABASE_JOURNAL)
 
 
 def is_safe_run_id(run_id: str) -> bool:
@@ -37,8 +41,16 @@ def run_dir(root: Path, run_id: str) -> Path | None:
 
 
 def is_run_dir(path: Path) -> bool:
-    """A directory with a manifest or an instances file; anything else is not a run (yet)."""
+    """A directory with a manifest, an instances file or a runner database; anything else is not a run (yet)."""
     try:
-        return path.is_dir() and ((path / MANIFEST).is_file() or (path / INSTANCES).is_file())
+        return path.is_dir() and any((path / name).is_file() for name in (MANIFEST, INSTANCES, DATABASE))
+    except OSError:
+        return False
+
+
+def uses_database(path: Path) -> bool:
+    """Is the run stored in `turbulence.db`? Not when `instances.jsonl` is there too: the JSONL is the truth."""
+    try:
+        return (path / DATABASE).is_file() and not (path / INSTANCES).is_file()
     except OSError:
         return False

@@ -120,6 +120,7 @@ class RunWriter:
         )
         self._lock = threading.Lock()
         self._files: dict[str, BinaryIO] = {}
+        self._is_open = False
         self._opened_at = 0.0
         self._counts = {PASSED: 0, "failed": 0, ERROR: 0}
         self._durations: list[float] = []
@@ -132,13 +133,13 @@ class RunWriter:
     def open(self) -> "RunWriter":
         """Create runs/<run_id>/ (it must not exist yet) with its manifest and empty line files."""
         self.dir.mkdir(parents=True, exist_ok=False)
-        write_json_atomic(self.dir / layout.MANIFEST, self.manifest.to_dict())
-        self._files = {name: open(self.dir / name, "ab") for name in layout.LINE_FILES}
+        self._start()
+        self._is_open = True
         self._opened_at = time.monotonic()
         return self
 
     def __enter__(self) -> "RunWriter":
-        return self if self._files else self.open()
+        return self if self._is_open else self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.finalize()
@@ -148,10 +149,9 @@ class RunWriter:
         with self._lock:
             if self.summary is not None:
                 return self.summary
-            if not self._files:
+            if not self._is_open:
                 raise RuntimeError("finalize() before open()")
-            for handle in self._files.values():
-                handle.close()
+            self._stop()
             if duration_ms is None:
                 duration_ms = round((time.monotonic() - self._opened_at) * 1000.0, 3)
             self.summary = self._summary(completed_at or datetime.now(timezone.utc), duration_ms)
@@ -213,7 +213,7 @@ class RunWriter:
     ) -> None:
         """write_batch for lines encoded ahead of time (the simulator encodes as it plans, keeping only bytes)."""
         with self._lock:
-            if self.summary is not None or not self._files:
+            if self.summary is not None or not self._is_open:
                 raise RuntimeError(f"run {self.run_id} is not open for writing")
             self._append(layout.STEPS, steps)
             self._append(layout.ASSERTIONS, assertions)
@@ -224,6 +224,17 @@ class RunWriter:
                 self._counts[instance.status] += 1
                 if instance.duration_ms is not None:
                     self._durations.append(instance.duration_ms)
+
+    # -- where the lines go (SqliteRunWriter puts them in the runner's database instead) ------------------
+
+    def _start(self) -> None:
+        """The manifest and the (empty) line files."""
+        write_json_atomic(self.dir / layout.MANIFEST, self.manifest.to_dict())
+        self._files = {name: open(self.dir / name, "ab") for name in layout.LINE_FILES}
+
+    def _stop(self) -> None:
+        for handle in self._files.values():
+            handle.close()
 
     def _append(self, name: str, lines: Sequence[bytes]) -> None:
         if lines:

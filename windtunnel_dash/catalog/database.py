@@ -6,6 +6,7 @@ writes; `synchronous=NORMAL` is safe under WAL and keeps a commit per batch chea
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select
@@ -64,3 +65,66 @@ def _ensure_schema(engine: Engine) -> None:
         metadata.create_all(engine, tables=TABLES)
     with engine.begin() as conn:
         conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
+
+
+# -- faults: a catalog deleted, corrupted or unwritable under a running app ----------------------------
+# The catalog is derived from the files (DESIGN §1), so a lost or corrupt SQLite file is recreated
+# empty and refilled by re-reading the runs; an unwritable one is waited out (its offsets commit
+# with its rows, so nothing is lost or read twice when writes work again).
+
+CORRUPT, UNWRITABLE = "corrupt", "unwritable"
+_CORRUPT_CODES = frozenset(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+_UNWRITABLE_CODES = frozenset(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    if not db_url.startswith("sqlite") or "///" not in db_url:
+        return None
+    path = db_url.split("///", 1)[1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file, None when it is gone: a deleted or replaced catalog changes it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def fault_of(exc: BaseException) -> str | None:
+    """CORRUPT (recreate it), UNWRITABLE (wait), or None for anything else (a bug, a lock timeout)."""
+    while exc is not None:
+        name = getattr(exc, "sqlite_errorname", "") or ""  # extended, e.g. SQLITE_IOERR_WRITE
+        code = "_".join(name.split("_")[:2])
+        if code in _CORRUPT_CODES or name == "SQLITE_READONLY_DBMOVED":  # DBMOVED: the file was deleted
+            return CORRUPT
+        if code in _UNWRITABLE_CODES:
+            return UNWRITABLE
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+            return UNWRITABLE
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return None
+
+
+def remove_sqlite(path: Path) -> None:
+    """The database file and its companions (WAL, shared memory, journal)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def recreate_sqlite(engine: Engine, path: Path) -> None:
+    """Drop every connection to the old file (deleted or corrupt) and start an empty catalog in its place."""
+    engine.dispose()
+    remove_sqlite(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _ensure_schema(engine)
+
+
+def probe_write(engine: Engine) -> None:
+    """Raise unless the catalog takes a write now (a one-row transaction that changes nothing)."""
+    meta = MetaTable.__table__
+    with engine.begin() as conn:
+        conn.execute(meta.update().where(meta.c.key == "schema").values(value=meta.c.value))

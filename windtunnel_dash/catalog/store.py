@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, Integer, bindparam, cast, func, select
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
+from windtunnel_dash.artifacts.sqlite_reader import BadDatabase, Busy, RunDatabase
 from windtunnel_dash.artifacts.status import (
     ERROR, FAILED, INSTANCE_STATUSES, PASSED, STATUS_RANK, pass_rate, run_status,
 )
@@ -123,6 +125,18 @@ def _read_lines(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
         os.close(fd)
 
 
+def _records_at(run_path: Path, name: str, spans: list[Any]) -> list[dict[str, Any]]:
+    """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (DESIGN.md §2)."""
+    if not layout.uses_database(run_path):
+        return _read_lines(run_path / name, spans)
+    keys = [span.instance_id if name == layout.INSTANCES else span.pos for span in spans]
+    try:
+        with RunDatabase(run_path / layout.DATABASE) as db:
+            return db.records(name, keys)
+    except (BadDatabase, Busy, OSError):
+        return [{} for _ in spans]
+
+
 def _contains(column: Any, q: str) -> Any:
     return func.lower(column).contains(q.lower(), autoescape=True)
 
@@ -216,22 +230,27 @@ class Catalog:
     def _q_filter(q: str) -> Any:
         return _contains(_I.instance_id, q) | _contains(func.coalesce(_I.correlation_id, ""), q)
 
-    def list_instances(
-        self, run_id: str, *, status: str | None = None, sort: str = "-seq", page: int = 1, limit: int = 50, q: str = ""
-    ) -> tuple[list[InstanceRow], int]:
+    def _instance_view(self, run_id: str, status: str | None, sort: str, q: str) -> tuple[list[Any], tuple]:
+        """The WHERE clauses and ORDER BY of a view of a run's instances (filter, search, sort)."""
         order = INSTANCE_SORTS.get(sort)
         if order is None:
             raise ValueError(f"unknown sort {sort!r}")
         if status is not None and status not in INSTANCE_STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        if page < 1:
-            raise ValueError("page must be 1 or more")
-        limit = max(0, min(limit, MAX_PAGE))
         where = [_I.run_key == key_of(run_id)]
         if status:
             where.append(_I.status_rank == STATUS_RANK[status])  # ix_instances_rank
         if q:
             where.append(self._q_filter(q))
+        return where, order
+
+    def list_instances(
+        self, run_id: str, *, status: str | None = None, sort: str = "-seq", page: int = 1, limit: int = 50, q: str = ""
+    ) -> tuple[list[InstanceRow], int]:
+        where, order = self._instance_view(run_id, status, sort, q)
+        if page < 1:
+            raise ValueError("page must be 1 or more")
+        limit = max(0, min(limit, MAX_PAGE))
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(*INSTANCE_COLUMNS).where(*where).order_by(*order).limit(limit).offset((page - 1) * limit)
@@ -242,6 +261,23 @@ class Catalog:
                 r = self._run_record(conn, run_id)
                 total = 0 if r is None else {None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}[status]
         return [_instance_row(r) for r in rows], total
+
+    def iter_instances(
+        self, run_id: str, *, status: str | None = None, sort: str = "-seq", q: str = "", chunk: int = 1000
+    ) -> Iterator[list[InstanceRow]]:
+        """Every instance of a view, in its order, `chunk` rows at a time (exports).
+
+        One statement on one connection, fetched as it is consumed: the rows are one
+        consistent snapshot (lines landing meanwhile are not half in it), and a
+        100,000-instance run is never held in memory whole.
+        """
+        where, order = self._instance_view(run_id, status, sort, q)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
+                select(*INSTANCE_COLUMNS).where(*where).order_by(*order)
+            )
+            for rows in result.partitions(chunk):
+                yield [_instance_row(r) for r in rows]
 
     def instances_after(self, run_id: str, seq: int, limit: int = 5000) -> list[InstanceRow]:
         with self.engine.connect() as conn:
@@ -284,19 +320,19 @@ class Catalog:
                 .order_by(ASSERTIONS.c.assertion_seq)
             ).all()
         by_step: dict[int | None, list[AssertionRow]] = {}
-        for obj in _read_lines(run_path / layout.ASSERTIONS, assertion_rows):
+        for obj in _records_at(run_path, layout.ASSERTIONS, assertion_rows):
             a = Assertion.from_dict(obj)
             by_step.setdefault(a.step_index, []).append(
                 AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
             )
         steps = []
-        for (step_index, _, _), obj in zip(step_rows, _read_lines(run_path / layout.STEPS, step_rows)):
+        for (step_index, _, _), obj in zip(step_rows, _records_at(run_path, layout.STEPS, step_rows)):
             s = Step.from_dict(obj)
             steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
                                     by_step.pop(step_index, [])))
         for step_index, orphans in by_step.items():  # assertions naming no step we have: still shown
             steps.append(StepDetail(-1 if step_index is None else step_index, None, None, None, {}, orphans))
-        [entry] = _read_lines(run_path / layout.INSTANCES, [r])
+        [entry] = _records_at(run_path, layout.INSTANCES, [r])
         return InstanceDetail(instance=_instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
 
     # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
+from windtunnel_dash.components.export_buttons import export_buttons
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunDetailState as S
@@ -63,6 +64,7 @@ def filter_bar() -> rx.Component:
             spacing="2",
             align="center",
         ),
+        export_buttons(),
         spacing="3",
         align="center",
         wrap="wrap",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import reflex as rx
 from reflex_base.components.component import field
-from reflex_components_core.core.banner import has_connection_errors
+from reflex_base.vars.base import Var
+from reflex_base.vars.function import ArgsFunctionOperation
+from reflex_components_core.core.banner import connect_error_var_data, has_connection_errors
 from reflex_components_moment.moment import Moment
 
 from windtunnel_dash.components.format import DURATION_FORMAT
@@ -25,6 +27,20 @@ RELATIVE_TICK_MS = 10_000
 _PARKED_MS = 2**31 - 1
 # Hover text for relative times: local wall clock with its UTC offset.
 ABSOLUTE_TIME_FORMAT = "ddd D MMM YYYY, HH:mm:ss [UTC]Z"
+COUNTDOWN_TICK_MS = 250  # the seconds left change on time, give or take a quarter second
+# A blip reconnects within a couple of attempts (~1.5 s of the schedule); this many failures in a
+# row means the server is away: "Offline" instead of "Reconnecting".
+OFFLINE_AFTER_FAILURES = 3
+REFLEX_OVERLAY = (5, "Overlay")  # reflex/app.py App.app_wraps: connection_pulser() + connection_toaster()
+
+# Reflex keeps the socket's recent failures (last 10, cleared on connect) in `connectErrors`; the
+# reconnect plugin (windtunnel_dash/reconnect.py) leaves the next attempt's time on each one.
+next_attempt_at = Var(
+    _js_expr="(connectErrors.at(-1)?.retryAt ?? 0)", _var_data=connect_error_var_data
+).to(int)
+is_offline = Var(
+    _js_expr=f"(connectErrors.length >= {OFFLINE_AFTER_FAILURES})", _var_data=connect_error_var_data
+).to(bool)
 
 
 class _BundledMoment(Moment):
@@ -85,24 +101,78 @@ def relative_time(when: rx.Var[int] | rx.Var[str] | str) -> rx.Component:
     )
 
 
+def _countdown() -> rx.Component:
+    """Whole seconds until the next attempt, ticking in the browser (the server is away, after all).
+
+    With no `date`, react-moment's diff is now − `next_attempt_at`, recomputed at each tick;
+    the filter turns that into the seconds left. A provider of its own without a pool: the
+    page's pooled timer is parked while the socket is down.
+    """
+    seconds_left = ArgsFunctionOperation.create(("s",), Var("Math.max(0, Math.ceil(-s))"))
+    return rx.moment_provider(
+        _BundledMoment.create(
+            diff=next_attempt_at.to(str),
+            unit="seconds",
+            decimal=True,
+            interval=COUNTDOWN_TICK_MS,
+            filters=Var.create([seconds_left]).to(list),
+            element="span",
+            class_name="wt-countdown-seconds",
+        ),
+        pool=False,
+    )
+
+
+def _reconnect_now() -> rx.Component:
+    # Reflex reconnects at once before sending any event the user triggers (ensureSocketConnected),
+    # so the click itself is the attempt, and an attempt ahead of schedule restarts the backoff
+    # (windtunnel_dash/reconnect.py). The event is a no-op: it waits in Reflex's queue until connected.
+    return rx.button(
+        rx.icon("refresh-cw", size=12),
+        "Reconnect now",
+        size="1",
+        variant="soft",
+        color_scheme="gray",
+        on_click=rx.noop(),
+        custom_attrs={"data-testid": "reconnect-now"},
+    )
+
+
 def connection_indicator() -> rx.Component:
-    """'Live' while the Reflex socket is up; 'Offline' and a reconnect button while it is down."""
+    """Live; reconnecting (a blip); offline (OFFLINE_AFTER_FAILURES attempts failed in a row).
+
+    While down it counts down to the next attempt and offers to try now. Reflex's own connection
+    toast and pulser are dropped (`drop_reflex_connection_overlay`), so this is the one message.
+    """
     return rx.cond(
         has_connection_errors,
         rx.hstack(
-            pill(rx.icon("wifi-off", size=12), "Offline — reconnecting", "red", connection="offline"),
-            rx.button(
-                rx.icon("refresh-cw", size=12),
-                "Reconnect now",
-                size="1",
-                variant="soft",
-                color_scheme="gray",
-                # No Python API reconnects the socket; Reflex's event loop exposes it as `socket`
-                # to call_script (REFLEX_NOTES §4), and any user event also retries the connection.
-                on_click=rx.call_script("socket.reconnect && socket.reconnect()"),
+            rx.cond(
+                is_offline,
+                pill(rx.icon("wifi-off", size=12), "Offline", "red", connection="offline"),
+                pill(rx.icon("refresh-cw", size=12), "Reconnecting", "amber", connection="reconnecting"),
             ),
+            rx.cond(
+                next_attempt_at > 0,
+                rx.el.span(
+                    "next attempt in ",
+                    _countdown(),
+                    " s",
+                    class_name="wt-countdown",
+                    custom_attrs={"data-testid": "reconnect-countdown"},
+                    style={"font_variant_numeric": "tabular-nums", "color": "var(--gray-11)",
+                           "font_size": "var(--font-size-1)", "white_space": "nowrap"},
+                ),
+            ),
+            _reconnect_now(),
             spacing="2",
             align="center",
         ),
         pill(rx.el.span(class_name="wt-live-dot"), "Live", "green", connection="live"),
     )
+
+
+def drop_reflex_connection_overlay(app: rx.App) -> None:
+    """Remove Reflex's connection pulser and "Cannot connect to server" toast: one message, not two."""
+    if app.app_wraps.pop(REFLEX_OVERLAY, None) is None:
+        raise RuntimeError(f"Reflex no longer wraps apps in {REFLEX_OVERLAY}: check its connection toast")

@@ -1,4 +1,4 @@
-"""The frame around every page: brand, breadcrumb slot and the connection indicator.
+"""The frame around every page: brand, breadcrumb slot, the connection indicator and the pipeline's warnings.
 
 Plain elements laid out in assets/dash.css (`wt-app`, `wt-topbar-*`, `wt-brand`): every
 page mounts this on first paint, and Radix layout components (Box, Flex, Text) each parse
@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
+from windtunnel_dash.components.conditions_banner import conditions_banner
 from windtunnel_dash.components.live import connection_indicator
 
 
@@ -44,6 +45,7 @@ def app_shell(*content: rx.Component, crumbs: rx.Component | None = None, search
                 connection_indicator(),
                 class_name="wt-topbar-inner",
             ),
+            conditions_banner(),
             class_name="wt-topbar",
         ),
         rx.el.div(*content, class_name="wt-main"),

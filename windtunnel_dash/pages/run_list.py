@@ -135,13 +135,10 @@ def _empty_state() -> rx.Component:
             align="center",
         ),
         rx.el.pre("python -m windtunnel_dash simulate", class_name="wt-empty-cmd"),
-        rx.button(
-            rx.icon("play", size=14),
-            "Start demo run",
-            on_click=RunListState.start_demo,
-            loading=RunListState.starting_demo,
-            size="2",
-            id="start-demo",
+        rx.cond(
+            RunListState.demo_on,
+            rx.button(rx.icon("play", size=14), "Start demo run", on_click=RunListState.start_demo, size="2",
+                      id="start-demo"),
         ),
         align="center",
         spacing="3",

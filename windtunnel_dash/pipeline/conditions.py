@@ -75,8 +75,9 @@ class Conditions:
                 return self.version
             future: asyncio.Future[None] = loop.create_future()
             self._waiters.append((loop, future))
-        try:
-            await asyncio.wait_for(future, timeout)
+        try:  # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races the change
+            async with asyncio.timeout(timeout):
+                await future
         except TimeoutError:
             pass
         finally:  # a timed-out or cancelled waiter leaves nothing behind

@@ -26,12 +26,16 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
 from ..catalog import Catalog
+from ..catalog.database import CORRUPT, fault_of, remove_sqlite, sqlite_file
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
+from .catalog_guard import CatalogGuard
 from .conditions import Conditions
 from .hub import Hub
+from .sqlite_tailer import tailer_class
 from .tailer import RunTailer, TailResult
-from .watcher import watch_runs
+from .watch_plan import run_dirs
+from .watcher import RunsWatcher
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,8 @@ class Engine:
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
         self.settings = settings
         self.conditions = Conditions()  # what is wrong right now: shown on every page and in /api/health
-        self.catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        self.catalog = open_catalog(settings)
+        self._guard = CatalogGuard(self.catalog.engine, settings.db_url, self.conditions)  # under the ingest lock
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
@@ -68,12 +73,35 @@ class Engine:
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
+        self._ingesting = False  # the drain is polling a run right now
         self._ingest_lock = threading.Lock()  # one poll at a time, whichever thread runs it
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.watcher: RunsWatcher | None = None  # while `run` runs
+        # Where runs are: the runs root, and with DEMO on the demo runs folder in the data dir beside it
+        # (docs/design.md §10). Run ids are unique across roots; one in both is the runs root's.
+        self.roots: list[Path] = [settings.runs_dir]
+        if settings.demo:
+            settings.demo_runs_dir.mkdir(parents=True, exist_ok=True)
+            self.roots.append(settings.demo_runs_dir)
 
     @property
     def root(self) -> Path:
         return self.settings.runs_dir
+
+    @property
+    def watch_mode(self) -> str:
+        """How file changes are noticed: "inotify", "polling" or "mixed" (some runs polled)."""
+        return self.watcher.mode if self.watcher is not None else "inotify"
+
+    def _roots_present(self) -> bool:
+        """While a root is missing (unmounted, renamed away) its runs are held as last seen, not deleted."""
+        return all(root.is_dir() for root in self.roots)
+
+    def _run_dir(self, run_id: str) -> Path | None:
+        for root in self.roots:
+            if (path := layout.run_dir(root, run_id)) is not None:
+                return path
+        return None
 
     # -- ingest (one poll at a time) -----------------------------------------------------------------
 
@@ -83,12 +111,17 @@ class Engine:
         Also returns the run as it now stands, so the hub can serve readers at the head without a query.
         """
         with self._ingest_lock:
+            if self._guard.fault is not None:  # paused until the catalog works again (the sweep retries it)
+                return None
             try:
                 result = self._poll_locked(run_id)
-            except Exception:  # one broken run must not stop the others
-                log.exception("ingesting run %s failed", run_id)
+            except Exception as exc:  # one broken run must not stop the others
                 self._tailers.pop(run_id, None)  # its next poll starts from what the catalog holds
+                if not self._guard.note(exc):
+                    log.exception("ingesting run %s failed", run_id)
                 return None
+            if result is not None and result.changed:
+                self._guard.wrote()
         if result is None:
             return None
         return result, (self.catalog.run_row_from_values(run_id, result.run) if result.run else None)
@@ -96,18 +129,22 @@ class Engine:
     def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
         if tailer is None:
-            path = layout.run_dir(self.root, run_id)
+            path = self._run_dir(run_id)
             if path is None:
-                if run_id in self._known or not (self.root / run_id).exists():
+                if not self._roots_present():
+                    return None
+                if run_id in self._known or not any((root / run_id).exists() for root in self.roots):
                     delete_run(self.catalog.engine, run_id)
                     return TailResult(changed=True, gone=True)
                 return None
-            tailer = self._tailers[run_id] = RunTailer(
+            tailer = self._tailers[run_id] = tailer_class(path)(
                 run_id, path, self.catalog.engine, self._parse_pool, self._commit_thread
             )
         result = tailer.poll(POLL_BUDGET_S)
         if result.gone:
             del self._tailers[run_id]
+            if not self._roots_present():
+                return None
             delete_run(self.catalog.engine, run_id)
         return result
 
@@ -143,6 +180,13 @@ class Engine:
                 with contextlib.suppress(RuntimeError):  # the loop closed: the engine is stopping
                     loop.call_soon_threadsafe(self._settle, run_id, polled)
 
+    def _on_runs_found(self, run_ids: set[str]) -> None:
+        """On the watcher thread: runs that became watched after they may have been written; ingest them."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.mark_dirty, run_ids)
+
     def mark_dirty(self, run_ids: set[str]) -> None:
         self._dirty.update(dict.fromkeys(r for r in run_ids if layout.is_safe_run_id(r)))
         self._wake.set()
@@ -153,17 +197,17 @@ class Engine:
             while self._dirty:
                 run_id = next(iter(self._dirty))
                 del self._dirty[run_id]
-                await self.ingest(run_id)
+                self._ingesting = True
+                try:
+                    await self.ingest(run_id)
+                finally:
+                    self._ingesting = False
             await self._wake.wait()
 
     # -- discovery -----------------------------------------------------------------------------------
 
     def _dirs_on_disk(self) -> set[str]:
-        try:
-            with os.scandir(self.root) as entries:
-                return {e.name for e in entries if e.is_dir() and layout.is_safe_run_id(e.name)}
-        except OSError:
-            return set()
+        return {os.path.basename(path) for root in self.roots for path in run_dirs(str(root))}
 
     async def ensure_run(self, run_id: str) -> bool:
         """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (DESIGN §4)."""
@@ -171,7 +215,7 @@ class Engine:
             return False
         if run_id in self._known:
             return True
-        if await asyncio.to_thread(layout.run_dir, self.root, run_id) is None:
+        if await asyncio.to_thread(self._run_dir, run_id) is None:
             return False
         await self.ingest(run_id)
         return run_id in self._known
@@ -185,10 +229,33 @@ class Engine:
             detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         return detail
 
+    def _check_catalog(self) -> bool:
+        """A deleted or faulty catalog noticed or retried; True when ingest resumes (every run is then re-read).
+
+        Skipped while a poll holds the lock: the sweep must not wait behind a big backlog."""
+        if not self._ingest_lock.acquire(blocking=False):
+            return False
+        try:
+            resumed = self._guard.check()
+            if resumed:
+                self._tailers.clear()  # they hold offsets and keys of a catalog that is gone or was not written
+            return resumed
+        finally:
+            self._ingest_lock.release()
+
+    def _survey(self) -> tuple[bool, set[str], bool]:
+        """In a thread: has ingest resumed after a catalog fault, the run directories on disk, are all roots there?"""
+        return self._check_catalog(), self._dirs_on_disk(), self._roots_present()
+
     async def _sweep(self) -> None:
-        """Catch what file events miss: new or vanished directories, and runs turning stalled."""
-        on_disk = await asyncio.to_thread(self._dirs_on_disk)
-        self.mark_dirty((on_disk - self._known) | (self._known - on_disk))
+        """Catch what file events miss: new or vanished directories, runs turning stalled, catalog faults."""
+        resumed, on_disk, roots_present = await asyncio.to_thread(self._survey)
+        if resumed:
+            self.mark_dirty(self._known | on_disk)
+        elif self._guard.refilling and not self._dirty and not self._ingesting:
+            self._guard.refilled()
+        vanished = self._known - on_disk if roots_present else set()
+        self.mark_dirty((on_disk - self._known) | vanished)
         now, stall = time.time(), self.settings.stall_timeout_s
         for run_id in list(self._known):
             tailer = self._tailers.get(run_id)
@@ -203,9 +270,10 @@ class Engine:
         """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
         self._loop = asyncio.get_running_loop()
         self._known = await asyncio.to_thread(self.catalog.run_ids)
-        stop = threading.Event()
-        watcher = threading.Thread(target=watch_runs, args=(self.root, self._on_files_changed, stop),
-                                   name="windtunnel-watcher", daemon=True)
+        watcher = self.watcher = RunsWatcher(
+            self.roots, self._on_files_changed, self._on_runs_found, self.conditions,
+            max_watches=self.settings.max_watches, poll_ms=self.settings.watch_poll_ms,
+        )
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
@@ -214,10 +282,9 @@ class Engine:
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
         finally:
-            stop.set()
             drain.cancel()
             await asyncio.gather(drain, return_exceptions=True)
-            await asyncio.to_thread(watcher.join)
+            await asyncio.to_thread(watcher.stop)
             self._loop = None
 
     def close(self) -> None:
@@ -227,6 +294,19 @@ class Engine:
         if self._parse_pool is not None:
             self._parse_pool.shutdown(wait=True, cancel_futures=True)
         self.catalog.engine.dispose()
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog; a SQLite file too damaged to open is set aside and started afresh (no crash loop)."""
+    try:
+        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+    except Exception as exc:
+        path = sqlite_file(settings.db_url)
+        if path is None or fault_of(exc) != CORRUPT:
+            raise
+        log.warning("the catalog %s cannot be opened (%s): starting it afresh from the run files", path, exc)
+        remove_sqlite(path)
+        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
 
 
 _engine: Engine | None = None

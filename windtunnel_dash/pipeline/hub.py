@@ -6,7 +6,9 @@ a chunk bounded in rows and bytes at a time. Nothing is queued per reader, so
 a slow or stalled reader costs at most the chunk it holds and simply catches
 up later, chunk by chunk. Deliveries are
 capped at `max_per_s` per reader, leading edge: an isolated change goes out at
-once, a burst is coalesced into one delivery per interval.
+once, a burst is coalesced into one delivery per interval. Pages keep the cap;
+a reader that is a program (the stream) may subscribe uncapped, so each commit
+reaches it at once.
 
 The engine publishes after each commit with the run as committed and its
 newest rows (one shared tail per run, not a queue per reader): a reader at the
@@ -81,8 +83,10 @@ class _Channel:
 class Subscription:
     """One reader's cursors into one run."""
 
-    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int, chunk_bytes: int) -> None:
+    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int, chunk_bytes: int,
+                 min_interval: float) -> None:
         self.run_id = run_id
+        self.min_interval = min_interval
         self.cursor = since  # last instance seq delivered
         self.step_cursor: int | None = 0 if steps else None
         self._hub = hub
@@ -101,11 +105,12 @@ class Subscription:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 return None
-            try:
-                await asyncio.wait_for(channel.event().wait(), remaining)
+            try:  # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a wake-up
+                async with asyncio.timeout(remaining):
+                    await channel.event().wait()
             except TimeoutError:
                 return None
-        pause = self._last_delivery + self._hub.min_interval - loop.time()
+        pause = self._last_delivery + self.min_interval - loop.time()
         # Coalesce the burst: everything that lands meanwhile comes in this pull. Even without a pause,
         # yield once: after a reader held the loop (a page applying its last batch), the commits made
         # meanwhile wait as queued callbacks, and pulling before they publish would serve a stale head.
@@ -162,10 +167,15 @@ class Subscription:
         )
 
 
+def interval(max_per_s: float) -> float:
+    """Seconds between deliveries at `max_per_s` (0 or less: no cap)."""
+    return 1.0 / max_per_s if max_per_s > 0 else 0.0
+
+
 class Hub:
     def __init__(self, catalog: Catalog, *, max_per_s: float = 10.0) -> None:
         self.catalog = catalog
-        self.min_interval = 1.0 / max_per_s if max_per_s > 0 else 0.0
+        self.min_interval = interval(max_per_s)
         self.version = 0  # bumped on any run change: the run list waits on it
         self._channels: dict[str, _Channel] = {}
         self._any = _Channel()
@@ -217,7 +227,8 @@ class Hub:
         """Wait until `hub.version` differs from `version` (or timeout); returns the current version."""
         if self.version == version:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._any.event().wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see next_batch
+                    await self._any.event().wait()
         return self.version
 
     def live_readers(self) -> int:
@@ -234,6 +245,8 @@ class Hub:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk: int = CHUNK,
-                        chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[Subscription]:
+                        chunk_bytes: int = CHUNK_BYTES, max_per_s: float | None = None) -> AsyncIterator[Subscription]:
+        """`max_per_s`: this reader's delivery cap (None: the hub's; 0: none, every commit at once)."""
+        min_interval = self.min_interval if max_per_s is None else interval(max_per_s)
         with self.track_reader():
-            yield Subscription(self, run_id, since, steps, chunk, chunk_bytes)
+            yield Subscription(self, run_id, since, steps, chunk, chunk_bytes, min_interval)

@@ -148,15 +148,20 @@ def instance_fields(data: bytes, pos: int, key: int) -> Parsed:
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, inst in _INSTANCES.records(data, pos, unreadable):
-        status = classify(inst.passed, inst.error)
-        duration = inst.duration_ms
-        rows.append((
-            key, 0, inst.instance_id, inst.correlation_id, inst.scenario_id, inst.passed, status, STATUS_RANK[status],
-            inst.error, duration, MISSING_LAST if duration is None else duration,
-            MISSING_LAST if duration is None else -duration, inst.started_at, inst.completed_at,
-            iso_epoch(inst.completed_at), pos, size,
-        ))
+        rows.append(instance_row(key, inst, pos, size))
     return Parsed(rows, unreadable[0])
+
+
+def instance_row(key: int, inst: Any, pos: int, size: int) -> tuple:
+    """INSTANCE_FIELDS of one instance (any record named as records.Instance is), seq 0, found at (pos, size)."""
+    status = classify(inst.passed, inst.error)
+    duration = inst.duration_ms
+    return (
+        key, 0, inst.instance_id, inst.correlation_id, inst.scenario_id, inst.passed, status, STATUS_RANK[status],
+        inst.error, duration, MISSING_LAST if duration is None else duration,
+        MISSING_LAST if duration is None else -duration, inst.started_at, inst.completed_at,
+        iso_epoch(inst.completed_at), pos, size,
+    )
 
 
 def step_fields(data: bytes, pos: int, key: int) -> Parsed:
@@ -164,9 +169,14 @@ def step_fields(data: bytes, pos: int, key: int) -> Parsed:
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, step in _STEPS.records(data, pos, unreadable):
-        rows.append((key, pos + 1, step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
-                     step.ok, step.latency_ms, pos, size))
+        rows.append(step_row(key, pos + 1, step, pos, size))
     return Parsed(rows, unreadable[0])
+
+
+def step_row(key: int, seq: int, step: Any, pos: int, size: int) -> tuple:
+    """STEP_FIELDS of one step (named as records.Step is)."""
+    return (key, seq, step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
+            step.ok, step.latency_ms, pos, size)
 
 
 def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
@@ -174,8 +184,13 @@ def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, assertion in _ASSERTIONS.records(data, pos, unreadable):
-        rows.append((key, pos + 1, assertion.instance_id, assertion.step_index, pos, size))
+        rows.append(assertion_row(key, pos + 1, assertion, pos, size))
     return Parsed(rows, unreadable[0])
+
+
+def assertion_row(key: int, seq: int, assertion: Any, pos: int, size: int) -> tuple:
+    """ASSERTION_FIELDS of one assertion."""
+    return (key, seq, assertion.instance_id, assertion.step_index, pos, size)
 
 
 PARSERS = {layout.INSTANCES: instance_fields, layout.STEPS: step_fields, layout.ASSERTIONS: assertion_fields}

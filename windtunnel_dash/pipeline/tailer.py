@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
-from windtunnel_dash.artifacts.records import Step
+from windtunnel_dash.artifacts.records import Manifest, Step
 
 from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
@@ -40,6 +40,8 @@ from .hub import TAIL
 from .lineparse import Parsed, iso_epoch, parse_block
 
 CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
+MAX_LINE = 32 << 20  # a longer line is skipped as unreadable instead of read (memory stays bounded)
+UNREADABLE_LINE = b"\0\n"  # what such a line is parsed as: not JSON, so counted unreadable, never fatal
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
@@ -145,8 +147,26 @@ def new_run_values(path: Path) -> dict[str, Any]:
     }
 
 
+def manifest_values(manifest: Manifest) -> dict[str, Any]:
+    """The run-row values a manifest gives."""
+    values: dict[str, Any] = {
+        "manifest_error": None,
+        "sut_name": manifest.sut_name,
+        "scenario_ids": json.dumps(manifest.scenario_ids),
+        "started_at": manifest.started_at,
+        "planned": manifest.planned,
+        "config": json.dumps(manifest.config, default=str),
+    }
+    if manifest.started_at:
+        values["start_key"] = manifest.started_at
+    return values
+
+
 class RunTailer:
     """Tails one run directory; state survives restarts through the catalog (offsets + run row)."""
+
+    METADATA_FILE = layout.MANIFEST  # a change to it re-reads the run's metadata (_manifest_values)
+    FILES = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)  # the newest mtime among them: the run's last change
 
     def __init__(
         self, run_id: str, path: Path, engine: Engine, parse_pool: Executor | None = None,
@@ -171,6 +191,7 @@ class RunTailer:
         self._reset_pending = False
         self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
+        self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
 
     @property
     def complete(self) -> bool:
@@ -215,8 +236,7 @@ class RunTailer:
     def _read_metadata(self) -> dict[str, Any]:
         """Manifest and summary fields for the run row; files are re-read only when they changed."""
         values: dict[str, Any] = {}
-        manifest_path = self.path / layout.MANIFEST
-        key = _stat_key(manifest_path)
+        key = _stat_key(self.path / self.METADATA_FILE)
         if key != self._manifest_key:
             self._manifest_key = key
             values.update(self._manifest_values(key is not None))
@@ -243,8 +263,7 @@ class RunTailer:
             ended = iso_epoch(values["completed_at"])
             if started is not None and ended is not None and ended >= started:
                 values["duration_ms"] = (ended - started) * 1000.0
-        names = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)
-        values["last_modified"] = max([_mtime(self.path)] + [_mtime(self.path / n) for n in names])
+        values["last_modified"] = max([_mtime(self.path)] + [_mtime(self.path / n) for n in self.FILES])
         return values
 
     def _manifest_values(self, present: bool) -> dict[str, Any]:
@@ -258,17 +277,7 @@ class RunTailer:
         except (ManifestError, OSError) as exc:
             return {"manifest_error": str(exc) or "manifest.json cannot be read"}
         self._manifest_completed_at = manifest.completed_at
-        values: dict[str, Any] = {
-            "manifest_error": None,
-            "sut_name": manifest.sut_name,
-            "scenario_ids": json.dumps(manifest.scenario_ids),
-            "started_at": manifest.started_at,
-            "planned": manifest.planned,
-            "config": json.dumps(manifest.config, default=str),
-        }
-        if manifest.started_at:
-            values["start_key"] = manifest.started_at
-        return values
+        return manifest_values(manifest)
 
     # -- lines ---------------------------------------------------------------------------------------
 
@@ -286,7 +295,12 @@ class RunTailer:
         self._reset_pending = True
 
     def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
-        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?"""
+        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?
+
+        A line longer than a chunk is found by scanning for its end without keeping it, and read in
+        one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
+        line still being written is not re-scanned from its start at every poll.
+        """
         offset, inode = stored
         try:
             f = open(self.path / name, "rb")
@@ -302,16 +316,34 @@ class RunTailer:
                 return b"", (offset, st.st_ino), True
             f.seek(offset)
             data = f.read(CHUNK)
-            at_end = len(data) < CHUNK
             cut = data.rfind(b"\n")
-            while cut < 0 and not at_end:  # one line longer than a chunk: keep reading until its end
-                more = f.read(CHUNK)
-                at_end = len(more) < CHUNK
-                data += more
-                cut = data.rfind(b"\n")
-        if cut < 0:
-            return b"", (offset, st.st_ino), True
-        return data[: cut + 1], (offset + cut + 1, st.st_ino), at_end
+            if cut >= 0:
+                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK
+            if len(data) < CHUNK:  # a half line waits for its other half
+                return b"", (offset, st.st_ino), True
+            end = self._line_end(f, name, (offset, st.st_ino), offset + len(data))
+            if end is None:
+                return b"", (offset, st.st_ino), True
+            if end + 1 - offset > MAX_LINE:
+                return UNREADABLE_LINE, (end + 1, st.st_ino), False
+            f.seek(offset)
+            return f.read(end + 1 - offset), (end + 1, st.st_ino), False
+
+    def _line_end(self, f: Any, name: str, start: tuple[int, int], scan_from: int) -> int | None:
+        """Where the line starting at `start` ends (its newline), scanning in chunks; None if not written yet."""
+        memo = self._long_lines.get(name)
+        position = memo[1] if memo is not None and memo[0] == start else scan_from
+        f.seek(position)
+        while True:
+            block = f.read(CHUNK)
+            newline = block.find(b"\n")
+            if newline >= 0:
+                self._long_lines.pop(name, None)
+                return position + newline
+            position += len(block)
+            if len(block) < CHUNK:
+                self._long_lines[name] = (start, position)
+                return None
 
     def _read_round(self, offsets: dict[str, tuple[int, int]]) -> list[_Chunk]:
         """The next chunk of every line file, its parse started; advances `offsets` past them."""

@@ -8,6 +8,7 @@ formatted here once, server-side, so the browser only renders text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode
@@ -21,9 +22,11 @@ SORTS = ("-seq", "seq", "-durationMs", "durationMs", "status")
 FILTERS = ("", "passed", "failed", "error")  # "" = All
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class InstanceView:
-    """One grid row; `fresh` marks rows that arrived live (CSS highlight once, keyed by seq)."""
+    """One grid row; `fresh` marks rows that arrived live (CSS highlight once, keyed by seq).
+
+    Frozen: one view of a row is shared by every page that shows it (see `instance_view`)."""
 
     seq: int
     instance_id: str
@@ -145,7 +148,9 @@ def instance_href(run_id: str, instance_id: str) -> str:
     return f"/runs/{quote(run_id, safe='')}/instances/{quote(instance_id, safe='')}"
 
 
+@functools.lru_cache(maxsize=4096)
 def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> InstanceView:
+    """Built once per row, not once per page: pages on one live run show the same new rows."""
     return InstanceView(
         seq=row.seq,
         instance_id=row.instance_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.components.format import iso_utc, parse_utc
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.detail_views import View, fmt_ms
@@ -32,6 +33,7 @@ class InstanceState(rx.State):
         return View().href(self.shown_run) if self.shown_run else "/"
 
     @rx.event(background=True)
+    @counted
     async def load(self):
         """Read in a thread, outside the state lock; the page shows a skeleton meanwhile."""
         async with self:

@@ -10,9 +10,8 @@ the task dies with the tab (REFLEX_NOTES §1).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,
 per-scenario counts) refresh at most once a second in a background task and go
 out between batches, or with one when batches come back to back, so deltas stay
-at the hub's ≤ 10/s. While batches come back to back with more rows than a
-highlight can pick out, the counts go out with every one but the rows and
-failures only every ROWS_EVERY_S (the browser's cost of a delta is mostly its rows).
+at the hub's ≤ 10/s. When rows may wait (batches back to back, each replacing
+much of the grid) is decided by `state/cadence.DetailCadence`.
 
 Three states, because the browser re-renders every component reading a state
 when any of its vars changes: RunDetailState (view and header), RunLiveState
@@ -24,16 +23,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import math
+import functools
 import time
 from typing import Any
 
 import reflex as rx
 
+from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
 from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
+from windtunnel_dash.state.cadence import CHARTS, DetailCadence
 from windtunnel_dash.state.deltas import assign_changed
 from windtunnel_dash.state.detail_views import (
     FAILURES_SHOWN,
@@ -53,23 +54,8 @@ from windtunnel_dash.state.detail_views import (
     timeline_points,
     view_links,
 )
+from windtunnel_dash.state.shared_reads import SharedReads
 
-REFRESH_EVERY_S = 1.0  # header and one chart: slow-changing, cheap to be a second late
-# A live refresh reads one chart, in turn: a recharts re-render holds the page's main thread for
-# tens of ms (a row arriving meanwhile waits), so one chart at a time; each chart is at most two
-# refreshes old, and a refresh makes one aggregate scan of the run instead of two.
-CHARTS = ("timeline", "latency")
-# The aggregate reads scan the whole run and compete with ingest for the catalog and the GIL:
-# space them so they take at most ~1/REFRESH_SPACING of the time (a big live run refreshes less often).
-REFRESH_SPACING = 10
-HEARTBEAT_S = 5.0  # with no batch, still look at the header (a run may become stalled)
-# A batch that came sooner than this many hub intervals after the last is "back to back": the
-# stream is at the hub's cap, and a refresh rides along with it instead of adding a delta.
-QUIET_INTERVALS = 1.5
-# While batches come back to back, each replacing much of the page, rows and failures go out at most
-# this often; counts still go with every batch. Rewriting 50 rows costs the browser several times
-# what the counts do, and no one reads a page of rows that is replaced 10 times a second.
-ROWS_EVERY_S = 0.4
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -98,6 +84,15 @@ def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Ref
     return refresh
 
 
+# Pages of one run share their refresh reads: at most one scan per chart every this many seconds,
+# however many pages are open (state/shared_reads.py).
+_REFRESHES: SharedReads[tuple[str, str, tuple[str, ...]], _Refresh] = SharedReads(fresh_s=0.5)
+
+
+async def _refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Refresh:
+    return await _REFRESHES.get((run_id, q, charts), functools.partial(_read_refresh, run_id, q, charts))
+
+
 @dataclasses.dataclass
 class _Held:
     """Rows that arrived since the grid and the failures list were last updated, newest first:
@@ -108,9 +103,9 @@ class _Held:
     hit_count: int = 0
     failed_count: int = 0
 
-    def take(self, batch: Batch, view: View) -> list[InstanceRow]:
+    def take(self, batch: Batch, view: View, cadence: DetailCadence) -> tuple[list[InstanceRow], bool]:
         """Keep what `batch` brings for the grid (when it shows the live head) and the failures
-        list; returns the batch's rows that match the view, newest first."""
+        list; returns the batch's rows that match the view, newest first, and whether it floods."""
         newest_first = batch.instances[::-1]
         hits = [r for r in newest_first if view.matches(r)]
         failed = [r for r in newest_first if r.status != "passed"]
@@ -119,7 +114,7 @@ class _Held:
         self.failed = (failed + self.failed)[:FAILURES_SHOWN]
         self.hit_count += len(shown)
         self.failed_count += len(failed)
-        return hits
+        return hits, cadence.floods(len(shown), len(failed))
 
     @property
     def rows_flash(self) -> bool:
@@ -129,13 +124,14 @@ class _Held:
     def failures_flash(self) -> bool:
         return few_enough_to_flash(self.failed_count, FAILURES_SHOWN)
 
-    @property
-    def few(self) -> bool:
-        """Few enough to flash (and cheap to show): such rows never wait."""
-        return self.rows_flash and self.failures_flash
-
     def __bool__(self) -> bool:
         return bool(self.hits or self.failed)
+
+
+def _plain(rows: list[InstanceView]) -> list[InstanceView]:
+    """The list behind a state var: read through Reflex's change-tracking proxy, every row touched
+    is wrapped in a proxy of its own (a quarter of a page's CPU at 200/s). Only for reading."""
+    return getattr(rows, "__wrapped__", rows)
 
 
 @dataclasses.dataclass
@@ -218,6 +214,7 @@ class RunDetailState(rx.State):
 
     # ---- the live task -------------------------------------------------------------
     @rx.event(background=True)
+    @counted
     async def follow(self):
         """on_load task: first paint, then apply hub batches until the tab goes away."""
         async with self:
@@ -237,7 +234,7 @@ class RunDetailState(rx.State):
             return
         page = await self._repaint(run_id, view)
         # Charts only: _read_page has just counted the search's matches (a scan of the run at 100k).
-        refresh = await asyncio.to_thread(_read_refresh, run_id, "")
+        refresh = await _refresh(run_id, "")
         async with self:
             await self._apply_refresh(refresh)
         await self._stream(run_id, view, page.head)
@@ -260,56 +257,46 @@ class RunDetailState(rx.State):
     async def _stream(self, run_id: str, view: View, head: int) -> None:
         """Apply hub batches as they come; slow aggregates are read in a thread meanwhile.
 
-        A read refresh usually goes out in a delta of its own right after the batch's, so the
-        page puts the rows in the DOM before it re-renders the charts (tens of ms of main
-        thread) instead of after. Only when batches come back to back (the hub's cap) does it
-        ride along with one, so that cap on deltas per second holds.
+        `cadence` (state/cadence.py) decides what goes when. A read refresh usually goes out in a
+        delta of its own right after the batch's, so the page puts the rows in the DOM before it
+        re-renders the charts (tens of ms of main thread) instead of after. Only when batches come
+        back to back (the hub's cap) does it ride along with one, so that cap on deltas holds.
         """
         hub = get_engine().hub
         loop = asyncio.get_running_loop()
+        cadence = DetailCadence(hub.min_interval, PAGE_SIZE, FAILURES_SHOWN, refresh_at=loop.time())
         pending: asyncio.Task[_Refresh] | None = None
-        last_refresh = time.monotonic()
-        every = REFRESH_EVERY_S
-        turn = 0
         held = _Held()
-        rows_at = 0.0  # loop time of the last rows update
-        batch_at = -math.inf  # loop time of the last batch
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
-                    timeout = 0.3 if pending else HEARTBEAT_S
-                    if held:  # show held rows once batches stop coming back to back (they ride with one otherwise)
-                        due_in = max(rows_at + ROWS_EVERY_S, batch_at + QUIET_INTERVALS * hub.min_interval) - loop.time()
-                        timeout = min(timeout, max(due_in, 0.01))
-                    batch = await sub.next_batch(timeout=timeout)
+                    batch = await sub.next_batch(
+                        timeout=cadence.wait_s(loop.time(), refresh_pending=pending is not None, rows_held=bool(held)))
                     now = loop.time()
-                    back_to_back = batch is not None and now - batch_at < QUIET_INTERVALS * hub.min_interval
-                    if batch is not None:
-                        batch_at = now
+                    back_to_back = batch is not None and cadence.batch_came(now)
                     refresh = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
-                        every = max(REFRESH_EVERY_S, REFRESH_SPACING * refresh.took_s)
+                        cadence.refresh_read(refresh.took_s)
                     if batch is not None and batch.reset:
                         held = _Held()
                         await self._repaint(run_id, view)  # files were rewritten: start over
                     elif batch is not None or held:
-                        hits = held.take(batch, view) if batch is not None else []
-                        rows_due = batch is None or not back_to_back or held.few or now - rows_at >= ROWS_EVERY_S
+                        hits, flood = held.take(batch, view, cadence) if batch is not None else ([], False)
+                        rows_due = cadence.rows_due(now, batch=batch is not None, back_to_back=back_to_back,
+                                                    flood=flood)
                         along = refresh if back_to_back else None
                         await self._apply_batch(run_id, view, batch, hits, along, held if rows_due else None)
                         refresh = None if along else refresh
                         if rows_due and held:
-                            held, rows_at = _Held(), now
+                            held = _Held()
+                            cadence.rows_sent(now)
                     if refresh is not None:
                         async with self:
                             await self._apply_refresh(refresh)
-                    stale = time.monotonic() - last_refresh
-                    due = (batch is not None and stale >= every) or stale >= HEARTBEAT_S
-                    if pending is None and due:
-                        last_refresh = time.monotonic()
-                        chart, turn = CHARTS[turn % len(CHARTS)], turn + 1
-                        pending = asyncio.create_task(asyncio.to_thread(_read_refresh, run_id, view.q, (chart,)))
+                    chart = None if pending is not None else cadence.refresh_due(loop.time(), batch=batch is not None)
+                    if chart is not None:
+                        pending = asyncio.create_task(_refresh(run_id, view.q, (chart,)))
         finally:
             if pending is not None:
                 pending.cancel()
@@ -353,9 +340,9 @@ class RunDetailState(rx.State):
             if matching and self.paused:
                 live.new_count += held.hit_count
             elif matching:
-                live.rows, _ = prepend_newest(live.rows, matching, PAGE_SIZE)
+                live.rows, _ = prepend_newest(_plain(live.rows), matching, PAGE_SIZE)
             if failures:
-                live.failures, _ = prepend_newest(live.failures, failures, FAILURES_SHOWN)
+                live.failures, _ = prepend_newest(_plain(live.failures), failures, FAILURES_SHOWN)
 
     # ---- applying data (called inside `async with self`) -----------------------------
     def _apply_counts(self, live: "RunLiveState", s: Stats) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import reflex as rx
 
+from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
 from windtunnel_dash.components.format import (
@@ -26,7 +27,7 @@ from windtunnel_dash.components.format import (
     parse_utc,
     pass_rate_tone,
 )
-from windtunnel_dash.demo import start_demo_run
+from windtunnel_dash import demo
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed
@@ -165,7 +166,7 @@ class RunListState(rx.State):
     sort: str = DEFAULT_SORT
     q: str = ""
     limit: int = PAGE_SIZE
-    starting_demo: bool = False
+    demo_on: bool = False  # DEMO=1: the "Start demo run" button is offered
     runs_dir: str = ""
     # Bumped when the URL brings a search the box did not type (fresh load, back button),
     # so the uncontrolled search box remounts showing it.
@@ -210,6 +211,7 @@ class RunListState(rx.State):
         return True
 
     @rx.event(background=True)
+    @counted
     async def follow(self):
         """on_load: show the URL's view, then re-query whenever the hub reports a change."""
         engine = get_engine()
@@ -219,16 +221,20 @@ class RunListState(rx.State):
                 self.search_epoch += 1
             self.sort, self.q, self.limit = query.sort, query.q, query.limit
             self.runs_dir = str(engine.settings.runs_dir)
+            self.demo_on = engine.settings.demo
         min_gap = 1.0 / engine.settings.max_updates_per_s
         with engine.hub.track_reader():
             while True:
                 version = engine.hub.version
-                await self._fetch_and_apply(query)
+                # Spaced from the start of one read to the next, so a change waits at most one interval
+                # (plus the read) for its delta, however long the read takes (docs/design.md §4 "Cadence").
                 next_allowed = time.monotonic() + min_gap
+                await self._fetch_and_apply(query)
                 await engine.hub.wait_changed(version, REQUERY_S)
                 await asyncio.sleep(max(0.0, next_allowed - time.monotonic()))
 
     @rx.event(background=True)
+    @counted
     async def refresh(self):
         async with self:
             query = self._query()
@@ -239,15 +245,11 @@ class RunListState(rx.State):
         self.q = text
         return rx.redirect(self._query().href(limit=PAGE_SIZE), replace=True)
 
-    @rx.event(background=True)
-    async def start_demo(self):
-        async with self:
-            self.starting_demo = True
-        try:
-            await asyncio.to_thread(start_demo_run, get_engine().settings)
-        finally:
-            async with self:
-                self.starting_demo = False
+    @rx.event
+    def start_demo(self):
+        """Ask the app's demo keeper for a run (requests coalesce); the list shows it once its files
+        appear. With DEMO off there is no keeper and no button, and nothing starts."""
+        demo.request_run()
 
 
 class RunListLive(RunListState):
