@@ -27,7 +27,7 @@ DEV_BACKEND_PORT ?= 8000
 # A per-test limit that catches hangs: the first API and e2e tests also pay for their server's first build.
 PYTEST := $(PY) -m pytest -q -ra --timeout=600
 
-.PHONY: run dev test setup venv browser
+.PHONY: run dev cluster test setup venv browser
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/serve.py
@@ -37,6 +37,11 @@ run: setup
 dev: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) \
 		reflex run --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT) --backend-host $(HOST)
+
+# A local cluster: PostgreSQL and redis-server (Debian's, installed when missing) on free loopback ports,
+# then the app with the Postgres catalog and Redis state (several workers on PORT). Ctrl-C stops it all.
+cluster: setup
+	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/cluster.py
 
 # Two tiers, both always run: everything but e2e, then e2e. pytest exits 5 when a tier
 # collected no tests: say so instead of failing.

@@ -13,6 +13,7 @@ Environment: HOST (default 127.0.0.1), PORT (default 3000), plus everything Sett
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -138,6 +139,22 @@ def _stamp_after_build(web: Path, port: int) -> None:
     build.setup_frontend_prod = setup_and_stamp
 
 
+def _replace_killed_workers() -> None:
+    """Granian stops the whole server when one worker dies, unless told to respawn it. With several workers
+    (REFLEX_REDIS_URL) a killed worker must be replaced while the others go on serving (docs/design.md §7); a
+    worker that keeps dying is still a crash loop that granian ends."""
+    from granian.server import Server
+
+    init = Server.__init__
+
+    @functools.wraps(init)
+    def respawning(self, *args, **kwargs) -> None:
+        kwargs.setdefault("respawn_failed_workers", True)
+        init(self, *args, **kwargs)
+
+    Server.__init__ = respawning
+
+
 def main() -> None:
     os.chdir(ROOT)
     if str(ROOT) not in sys.path:
@@ -153,6 +170,7 @@ def main() -> None:
     else:
         _stamp_after_build(web, port)
 
+    _replace_killed_workers()
     from reflex.reflex import cli
 
     args = ["run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]

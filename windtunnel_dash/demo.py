@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .artifacts.layout import LINE_FILES, MANIFEST, SUMMARY
 from .artifacts.writer import new_run_id
+from .pipeline.engine import get_engine
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,8 @@ async def _keep_a_run_going(settings: Settings, requested: asyncio.Event) -> Non
         elif _reap():
             logger.warning("demo simulator failed; next demo run in %.0f s", AFTER_CRASH_S)
             wait = AFTER_CRASH_S
-        elif not _children and not await asyncio.to_thread(_anything_running, settings):
-            await asyncio.to_thread(start_demo_run, settings)
+        elif not _children and get_engine().leading and not await asyncio.to_thread(_anything_running, settings):
+            await asyncio.to_thread(start_demo_run, settings)  # by the ingest leader only: N workers, one demo
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(requested.wait(), wait)
 

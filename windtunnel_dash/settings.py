@@ -31,6 +31,9 @@ class Settings:
     # Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
     # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
     max_updates_per_s: float = 9.5
+    # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
+    # elect the ingest leader and broadcast through Redis (docs/design.md §7).
+    redis_url: str | None = None
     # inotify watches this process may use (roots + run directories); runs beyond are polled.
     # Leaves most of a typical system's limit (8,192-500,000 per user) to other programs.
     max_watches: int | None = DEFAULT_MAX_WATCHES
@@ -56,6 +59,7 @@ class Settings:
             stall_timeout_s=_env_float("WINDTUNNEL_STALL_TIMEOUT_S", 120.0),
             heartbeat_s=_env_float("WINDTUNNEL_HEARTBEAT_S", 5.0),
             demo=os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", ""),
+            redis_url=os.environ.get("REFLEX_REDIS_URL", "").strip() or None,
             max_watches=_env_int("WINDTUNNEL_MAX_WATCHES") or DEFAULT_MAX_WATCHES,
             watch_poll_ms=_env_int("WINDTUNNEL_WATCH_POLL_MS"),
         )

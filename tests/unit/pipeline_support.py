@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from windtunnel_dash.artifacts.reader import read_run
 from windtunnel_dash.artifacts.status import classify
 from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.pipeline.engine import Engine
 from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
 
@@ -57,8 +59,13 @@ def append(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+# The catalog database of the test running now: None means SQLite under its tmp_path; the `each_catalog`
+# fixture (tests/unit/conftest.py) sets a Postgres database here for the test's Postgres variant.
+CATALOG_URL: str | None = None
+
+
 def make_catalog(tmp_path: Path, **kwargs: Any) -> Catalog:
-    return Catalog(f"sqlite:///{tmp_path / 'catalog.db'}", **kwargs)
+    return Catalog(CATALOG_URL or f"sqlite:///{tmp_path / 'catalog.db'}", **kwargs)
 
 
 def tail(catalog: Catalog, run_dir: Path) -> TailResult:
@@ -85,11 +92,24 @@ def file_instances(run_dir: Path) -> list[tuple]:
 
 def settings_for(tmp_path: Path, runs_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        runs_dir=runs_dir, data_dir=tmp_path / "data", db_url=f"sqlite:///{tmp_path / 'data' / 'catalog.db'}",
+        runs_dir=runs_dir, data_dir=tmp_path / "data", db_url=CATALOG_URL or f"sqlite:///{tmp_path / 'data' / 'catalog.db'}",
         stall_timeout_s=120.0, heartbeat_s=5.0, demo=False,
     )
     values.update(overrides)
     return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def engine_running(settings: Settings, sweep_s: float = 0.2) -> AsyncIterator[Engine]:
+    """An engine running (watcher, ingest, sweep; leading when elected) until the block ends."""
+    engine = Engine(settings, sweep_s=sweep_s)
+    task = asyncio.create_task(engine.run())
+    try:
+        yield engine
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        engine.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0,

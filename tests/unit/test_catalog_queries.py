@@ -12,6 +12,9 @@ from windtunnel_dash.catalog import Catalog
 
 from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
+pytestmark = pytest.mark.usefixtures("each_catalog")
+
 # (n, status, duration): ties and a missing duration on purpose
 INSTANCES = [(1, "passed", 30.0), (2, "failed", 10.0), (3, "error", None), (4, "passed", 10.0),
              (5, "error", 50.0), (6, "passed", 20.0), (7, "failed", None), (8, "passed", 10.0)]

@@ -15,6 +15,9 @@ from windtunnel_dash.pipeline.tailer import RunTailer
 
 from tests.unit.pipeline_support import append, instance_line, make_catalog, status_of, write_manifest
 
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
+pytestmark = pytest.mark.usefixtures("each_catalog")
+
 
 class Feed:
     """A run whose lines the test appends, ingests and publishes by hand (no watcher: deterministic).

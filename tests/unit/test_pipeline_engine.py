@@ -11,6 +11,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from windtunnel_dash.catalog import writes
 from windtunnel_dash.pipeline.engine import Engine
 
@@ -18,6 +20,7 @@ from tests.unit.pipeline_support import (
     FIXTURE_RUNS,
     append,
     catalog_instances,
+    engine_running,
     eventually,
     file_instances,
     instance_line,
@@ -26,18 +29,29 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
+pytestmark = pytest.mark.usefixtures("each_catalog")
+
 
 @contextlib.asynccontextmanager
 async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
     root = tmp_path / "runs"
     root.mkdir(exist_ok=True)
-    engine = Engine(settings_for(tmp_path, root, **overrides), sweep_s=0.2)
-    task = asyncio.create_task(engine.run())
+    async with engine_running(settings_for(tmp_path, root, **overrides)) as engine:
+        yield engine
+
+
+@contextlib.asynccontextmanager
+async def idle_engine(tmp_path: Path, root: Path) -> AsyncIterator[Engine]:
+    """An engine whose pipeline is not running (no watcher, no sweep), holding the leadership as `run` would
+    (on Postgres another worker could hold it: a follower waits for the leader instead of ingesting)."""
+    engine = Engine(settings_for(tmp_path, root))
+    await engine.leadership.acquire()
+    engine.leading = True
     try:
         yield engine
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await engine.leadership.release()
         engine.close()
 
 
@@ -131,14 +145,11 @@ def test_a_run_directory_not_reported_yet_is_found_on_disk(tmp_path: Path) -> No
         root = tmp_path / "runs"
         write_manifest(root / "fresh")
         (root / "not_a_run").mkdir()
-        engine = Engine(settings_for(tmp_path, root))  # no watcher running at all
-        try:
+        async with idle_engine(tmp_path, root) as engine:  # no watcher running at all
             assert await engine.ensure_run("fresh")
             assert (await _run(engine, "fresh")).sut_name == "sut"
             for bad in ("not_a_run", "missing", "..", "../runs/fresh", "fresh/..", "", "a\x00b"):
                 assert not await engine.ensure_run(bad), bad
-        finally:
-            engine.close()
     asyncio.run(main())
 
 
@@ -147,16 +158,13 @@ def test_an_instance_written_before_its_file_event_is_handled_is_found(tmp_path:
         root = tmp_path / "runs"
         write_manifest(root / "live")
         append(root / "live" / "instances.jsonl", instance_line(1))
-        engine = Engine(settings_for(tmp_path, root))  # no watcher: only the lookup itself can catch up
-        try:
+        async with idle_engine(tmp_path, root) as engine:  # no watcher: only the lookup itself can catch up
             assert await engine.ensure_run("live")
             append(root / "live" / "instances.jsonl", instance_line(2))
             detail = await engine.find_instance("live", "inst_000002")
             assert detail is not None and detail.instance.seq == 2
             assert await engine.find_instance("live", "inst_999999") is None
             assert await engine.find_instance("..", "inst_000001") is None
-        finally:
-            engine.close()
     asyncio.run(main())
 
 
@@ -195,12 +203,14 @@ def test_a_restart_mid_run_resumes_exactly(tmp_path: Path) -> None:
 
 def test_a_quiet_run_turns_stalled_and_its_readers_hear_of_it(tmp_path: Path) -> None:
     async def main() -> None:
-        async with running_engine(tmp_path, stall_timeout_s=0.5) as engine:
+        # Long enough that the first read sees it running on a loaded machine (and on Postgres).
+        async with running_engine(tmp_path, stall_timeout_s=3.0) as engine:
+            await eventually(lambda: engine.leading, what="the engine to lead")  # on Postgres, once elected
             write_manifest(engine.root / "quiet")
             assert await engine.ensure_run("quiet")
             async with engine.hub.subscribe("quiet") as sub:
                 assert (await sub.next_batch(1)).run.status == "running"
-                batch = await sub.next_batch(5)
+                batch = await sub.next_batch(15)
                 assert batch is not None and batch.run.status == "stalled"
     asyncio.run(main())
 
@@ -235,3 +245,27 @@ def test_a_failed_commit_is_retried_from_what_the_catalog_holds(tmp_path: Path, 
 async def _total(engine: Engine, run_id: str, total: int) -> bool:
     run = await _run(engine, run_id)
     return run is not None and run.stats.total == total
+
+
+def test_a_pipeline_part_that_dies_is_restarted_and_said_meanwhile(tmp_path: Path, monkeypatch) -> None:
+    real_drain, starts = Engine._drain, []
+
+    async def dies_the_first_time(self: Engine) -> None:
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            raise RuntimeError("boom")
+        await real_drain(self)
+
+    monkeypatch.setattr(Engine, "_drain", dies_the_first_time)
+
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            await eventually(lambda: engine.conditions.get("pipeline") is not None, what="the pipeline condition")
+            await eventually(lambda: len(starts) == 2, what="the pipeline restarted")
+            run_dir = engine.root / "after_restart"
+            write_manifest(run_dir)
+            append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(5)))
+            await eventually(lambda: len(catalog_instances(engine.catalog, "after_restart")) == 5,
+                             what="ingest working again")
+            assert engine.conditions.get("pipeline") is None
+    asyncio.run(main())

@@ -34,6 +34,9 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 
+# Every test here runs on SQLite and on Postgres (docs/design.md §7).
+pytestmark = pytest.mark.usefixtures("each_catalog")
+
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:

@@ -39,7 +39,7 @@ async def _no_such_socket(ws: WebSocket, path: str) -> None:
 
 # Every router of the API, in order: a router added here gets the fallback's 405/HEAD and the documented
 # errors; one made with route_class=BoundedRoute (as rest.router is) also gets bounded integers.
-ROUTERS: tuple[APIRouter, ...] = (rest.router, compare.router, export.router, stream.router)
+ROUTERS: tuple[APIRouter, ...] = (rest.router, export.router, compare.router, stream.router)
 
 
 def build_api(routers: Sequence[APIRouter] = ROUTERS) -> FastAPI:

@@ -8,6 +8,7 @@ they run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -42,7 +43,8 @@ async def _run_or_404(request: Request, run_id: str) -> RunRow:
 async def health() -> SafeJSONResponse:
     """`liveSubscribers`: open stream connections plus open live pages; `backgroundTasks`: the pages' running
     tasks. `watch`: how file changes are noticed ("mixed": some runs are polled). `warnings`: what keeps the
-    pipeline from its job right now."""
+    pipeline from its job right now. `pid`: the answering worker's process id; `ingesting`: the runs this
+    worker ingests now (empty unless it leads, docs/design.md §7)."""
     engine = get_engine()
     return SafeJSONResponse({
         "status": "ok",
@@ -50,6 +52,8 @@ async def health() -> SafeJSONResponse:
         "backgroundTasks": background_tasks.running(),
         "watch": engine.watch_mode,
         "warnings": [c.to_api() for c in engine.conditions.items()],
+        "pid": os.getpid(),
+        "ingesting": engine.ingesting(),
     })
 
 

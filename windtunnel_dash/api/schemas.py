@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from windtunnel_dash.artifacts.status import InstanceStatus, RunStatus
 
@@ -121,6 +121,8 @@ class Health(_Model):
     backgroundTasks: int  # the pages' background tasks running (0 once every tab has closed)
     watch: Literal["inotify", "polling", "mixed"]
     warnings: list[PipelineWarning]
+    pid: int = Field(description="process id of the worker that answered")
+    ingesting: list[str] = Field(description="ids of the runs this worker ingests now (empty unless it leads)")
 
 
 class ErrorDetail(_Model):

@@ -2,6 +2,9 @@
 
 WAL lets page and API queries (threads) read while the single ingest thread
 writes; `synchronous=NORMAL` is safe under WAL and keeps a commit per batch cheap.
+Several workers (docs/design.md §7) may open one database at the same moment, so the
+schema is created or migrated in one transaction under a lock: the first creates
+it, the others wait and find it current.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, select, text
 from sqlmodel import SQLModel
 
 from .tables import (
@@ -38,8 +41,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(db_url: str) -> Engine:
-    """An engine for `db_url`, its tables created; an older schema is dropped (the catalog is derived)."""
+# pg_advisory_xact_lock key held while the schema is created or migrated ("wtschema").
+SCHEMA_LOCK_KEY = 0x7774736368656D61
+
+
+def is_postgres(db_url: str) -> bool:
+    return make_url(db_url).get_backend_name() == "postgresql"
+
+
+def display_url(db_url: str) -> str:
+    """The URL as logs and pages may show it: without its password."""
+    url = make_url(db_url)
+    return URL.create(url.drivername, url.username, None, url.host, url.port, url.database,
+                      url.query).render_as_string(hide_password=False)
+
+
+def libpq_conninfo(db_url: str) -> str:
+    """The Postgres URL as a libpq connection string, for psycopg connections outside SQLAlchemy's pool."""
+    from psycopg.conninfo import make_conninfo
+
+    url = make_url(db_url)
+    params = {"host": url.host, "port": url.port, "user": url.username, "password": url.password,
+              "dbname": url.database, **url.query}
+    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+def make_engine(db_url: str, *, schema: bool = True) -> Engine:
+    """An engine for `db_url`, its tables created (unless `schema` is false: the caller runs `ensure_schema`
+    when the database answers); an older schema is dropped (the catalog is derived)."""
     if db_url.startswith("sqlite"):
         path = db_url.split("///", 1)[1] if "///" in db_url else ""
         if path and path != ":memory:":
@@ -48,23 +77,42 @@ def make_engine(db_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(db_url, pool_pre_ping=True)
-    _ensure_schema(engine)
+    if schema:
+        ensure_schema(engine)
     return engine
 
 
-def _ensure_schema(engine: Engine) -> None:
+def ensure_schema(engine: Engine) -> None:
+    """Create the tables, or rebuild an older schema, exactly once however many workers start together."""
+    with engine.connect() as conn:
+        _lock_schema(conn)
+        _create_or_migrate(conn)
+        conn.commit()
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Begin the schema transaction holding a lock that every other worker's schema transaction waits for.
+
+    Postgres: an advisory transaction lock (its DDL is transactional, so waiters see the finished schema).
+    SQLite: BEGIN IMMEDIATE takes the database's write lock (waiters queue on the busy timeout).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_or_migrate(conn: Connection) -> None:
     metadata = SQLModel.metadata
-    metadata.create_all(engine, tables=TABLES)
+    metadata.create_all(conn, tables=TABLES)
     meta = MetaTable.__table__
-    with engine.begin() as conn:
-        version = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).scalar()
+    version = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).scalar()
     if version == str(SCHEMA_VERSION):
         return
     if version is not None:
-        metadata.drop_all(engine, tables=TABLES)
-        metadata.create_all(engine, tables=TABLES)
-    with engine.begin() as conn:
-        conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
+        metadata.drop_all(conn, tables=TABLES)
+        metadata.create_all(conn, tables=TABLES)
+    conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
 
 
 # -- faults: a catalog deleted, corrupted or unwritable under a running app ----------------------------
@@ -120,7 +168,7 @@ def recreate_sqlite(engine: Engine, path: Path) -> None:
     engine.dispose()
     remove_sqlite(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _ensure_schema(engine)
+    ensure_schema(engine)
 
 
 def probe_write(engine: Engine) -> None:

@@ -146,8 +146,8 @@ def _iso(ts: float) -> str:
 
 
 class Catalog:
-    def __init__(self, db_url: str, *, stall_timeout_s: float = 120.0) -> None:
-        self.engine: Engine = make_engine(db_url)
+    def __init__(self, db_url: str, *, stall_timeout_s: float = 120.0, schema: bool = True) -> None:
+        self.engine: Engine = make_engine(db_url, schema=schema)
         self.stall_timeout_s = stall_timeout_s
         self._cache: OrderedDict[tuple, Any] = OrderedDict()  # (query, run, generation, head, arg) → answer
         self._cache_lock = threading.Lock()

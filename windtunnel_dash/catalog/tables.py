@@ -6,12 +6,13 @@ stay the source of truth, so ingest neither re-serialises nor stores bodies
 twice. The columns beside are what lists filter and sort on. `(run_key, seq)` is the primary key of every
 line table, which makes ingest idempotent (DESIGN.md §7); `run_key` is the run's small integer from
 `run_keys`, so line rows and their index entries do not repeat the run id's text (a fifth of ingest's
-SQLite time).
+SQLite time). Seqs, byte positions and offsets are 64-bit (BIGINT): on Postgres an INTEGER stops at 2 GB
+of file (SQLite stores both alike).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -44,9 +45,9 @@ class RunTable(SQLModel, table=True):
     duration_ms: float | None = None
     last_modified: float = 0.0  # newest mtime among the run's files: stalled survives a restart
     generation: int = 0  # bumped when a truncated/replaced file makes the run's rows be rebuilt
-    head: int = 0  # last instance seq
-    step_head: int = 0  # last step seq (steps and assertions: the line's byte position + 1)
-    assertion_head: int = 0
+    head: int = Field(default=0, sa_type=BigInteger)  # last instance seq
+    step_head: int = Field(default=0, sa_type=BigInteger)  # last step seq (steps and assertions: the line's byte position + 1)
+    assertion_head: int = Field(default=0, sa_type=BigInteger)
     total: int = 0
     passed: int = 0
     failed: int = 0
@@ -82,7 +83,7 @@ class InstanceTable(SQLModel, table=True):
     )
 
     run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     correlation_id: str | None = None
     scenario_id: str | None = None
@@ -96,8 +97,8 @@ class InstanceTable(SQLModel, table=True):
     started_at: str | None = None
     completed_at: str | None = None
     completed_ts: float | None = None  # epoch seconds of completed_at, for the timeline
-    pos: int  # byte offset of the line in its file
-    size: int
+    pos: int = Field(sa_type=BigInteger)  # byte offset of the line in its file
+    size: int = Field(sa_type=BigInteger)
 
 
 class StepTable(SQLModel, table=True):
@@ -105,7 +106,7 @@ class StepTable(SQLModel, table=True):
     __table_args__ = (Index("ix_steps_instance", "run_key", "instance_id", "step_seq"), WITHOUT_ROWID)
 
     run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    step_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    step_seq: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     correlation_id: str | None = None
     step_index: int
@@ -113,8 +114,8 @@ class StepTable(SQLModel, table=True):
     step_type: str | None = None
     ok: bool | None = None
     latency_ms: float | None = None
-    pos: int  # byte offset of the line in its file
-    size: int
+    pos: int = Field(sa_type=BigInteger)  # byte offset of the line in its file
+    size: int = Field(sa_type=BigInteger)
 
 
 class AssertionTable(SQLModel, table=True):
@@ -122,11 +123,11 @@ class AssertionTable(SQLModel, table=True):
     __table_args__ = (Index("ix_assertions_instance", "run_key", "instance_id", "assertion_seq"), WITHOUT_ROWID)
 
     run_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    assertion_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    assertion_seq: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     instance_id: str
     step_index: int | None = None
-    pos: int  # byte offset of the line in its file
-    size: int
+    pos: int = Field(sa_type=BigInteger)  # byte offset of the line in its file
+    size: int = Field(sa_type=BigInteger)
 
 
 class FileOffsetTable(SQLModel, table=True):
@@ -136,8 +137,8 @@ class FileOffsetTable(SQLModel, table=True):
 
     run_id: str = Field(primary_key=True)
     file: str = Field(primary_key=True)
-    offset: int = 0
-    inode: int = 0
+    offset: int = Field(default=0, sa_type=BigInteger)
+    inode: int = Field(default=0, sa_type=BigInteger)
 
 
 class MetaTable(SQLModel, table=True):

@@ -4,6 +4,12 @@ Because a batch's rows and the byte offsets that produced them commit
 atomically, a restart resumes exactly where the last commit ended: nothing is
 lost and nothing is read twice. Inserts ignore rows whose `(run_key, seq)`
 already exists, so two workers tailing the same run never double count.
+
+On Postgres, line rows that all come after the run's stored ones (every batch
+but a new leader's first, docs/design.md §7) go in with COPY, several times faster
+than row-by-row INSERTs; the others take the INSERT … ON CONFLICT DO NOTHING
+path. A writer that raced in between makes the COPY fail its transaction,
+which the tailer retries from what the catalog then holds.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 from functools import lru_cache
 from itertools import chain
 
-from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, delete, func, insert, or_, select, update
 
 from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunKeyTable, RunTable, StepTable
 
@@ -151,6 +157,28 @@ def load_step_instance_ids(engine: Engine, run_id: str) -> list[str]:
         return list(conn.execute(select(c.instance_id).where(c.run_key == key_of(run_id)).order_by(c.step_seq)).scalars())
 
 
+@lru_cache(maxsize=8)
+def _last_seq(table: Table) -> Any:
+    """The highest line key stored for a run (`run_key` bound), or NULL."""
+    seq = list(table.primary_key.columns)[1]
+    return select(func.max(seq)).where(table.c.run_key == bindparam("run_key"))
+
+
+def insert_lines(conn: Connection, table: Table, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """One run's line rows (run_key, seq first, ascending): COPY on Postgres when all are new, else INSERT."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        last = conn.execute(_last_seq(table), {"run_key": rows[0][0]}).scalar()
+        if last is None or rows[0][1] > last:
+            with conn.connection.dbapi_connection.cursor() as cursor:
+                with cursor.copy(f"COPY {table.name} ({', '.join(fields)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
+    insert_rows(conn, table, fields, rows)
+
+
 def commit(engine: Engine, batch: IngestBatch) -> None:
     run_id = batch.run_id
     with engine.begin() as conn:
@@ -158,9 +186,9 @@ def commit(engine: Engine, batch: IngestBatch) -> None:
             for table in LINE_TABLES:
                 conn.execute(delete(table).where(table.c.run_key == batch.run_key))
         _write_run(conn, run_id, batch.run)
-        insert_rows(conn, INSTANCES, INSTANCE_FIELDS, batch.instances)
-        insert_rows(conn, STEPS, STEP_FIELDS, batch.steps)
-        insert_rows(conn, ASSERTIONS, ASSERTION_FIELDS, batch.assertions)
+        insert_lines(conn, INSTANCES, INSTANCE_FIELDS, batch.instances)
+        insert_lines(conn, STEPS, STEP_FIELDS, batch.steps)
+        insert_lines(conn, ASSERTIONS, ASSERTION_FIELDS, batch.assertions)
         for file, (offset, inode) in batch.offsets.items():
             params = {"key_run": run_id, "key_file": file, "offset": offset, "inode": inode}
             if not conn.execute(_OFFSET_UPDATE, params).rowcount:

@@ -8,6 +8,12 @@ big backlog) goes through one ingest thread. One lock serialises every poll,
 so SQLite sees a single writer and the event loop never blocks on files or the
 database. A sweep every `sweep_s` catches what events cannot: directories that
 appeared before the watch, runs going stalled, runs deleted from disk.
+
+With several workers (docs/design.md §7) only the elected leader (leadership.py)
+watches, ingests and sweeps; it broadcasts each change (broadcast.py), and the
+other workers wake their hubs without a snapshot, so their readers pull from
+the catalog. A leader that loses its lock stops at once and drops its tailers:
+whoever leads next resumes from the offsets committed in the catalog.
 """
 
 from __future__ import annotations
@@ -20,18 +26,23 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from ..catalog import Catalog
-from ..catalog.database import CORRUPT, fault_of, remove_sqlite, sqlite_file
+from ..catalog.database import CORRUPT, ensure_schema, fault_of, remove_sqlite, sqlite_file
 from ..catalog.rows import InstanceDetail, RunRow
 from ..catalog.writes import delete_run
+from .broadcast import Change, coordination_for
 from .catalog_guard import CatalogGuard
 from .conditions import Conditions
 from .hub import Hub
+from .leadership import catalog_reachable, catalog_unreachable
 from .sqlite_tailer import tailer_class
 from .tailer import RunTailer, TailResult
 from .watch_plan import run_dirs
@@ -40,6 +51,8 @@ from .watcher import RunsWatcher
 log = logging.getLogger(__name__)
 
 POLL_BUDGET_S = 0.5  # a run with a huge backlog yields the ingest thread this often
+FOLLOWER_WAIT_S = 3.0  # how long a worker that does not ingest waits for the leader to catalog a new run
+RESTART_S = (0.5, 10.0)  # a pipeline that died is restarted after this pause, doubling up to the second
 
 
 def parse_pool() -> ProcessPoolExecutor | None:
@@ -65,8 +78,11 @@ class Engine:
         self._guard = CatalogGuard(self.catalog.engine, settings.db_url, self.conditions)  # under the ingest lock
         self.hub = Hub(self.catalog, max_per_s=settings.max_updates_per_s)
         self.sweep_s = sweep_s
+        self.leadership, self.broadcast = coordination_for(settings, self.conditions)
+        # This worker ingests right now; the sole process always may, even before `run` (tests, look-ups).
+        self.leading = not self.leadership.contested
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-ingest")
-        self._parse_pool = parse_pool()
+        self._parse_pool: ProcessPoolExecutor | None = None  # made when this worker first leads
         self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-commit")
         self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
@@ -83,6 +99,10 @@ class Engine:
         if settings.demo:
             settings.demo_runs_dir.mkdir(parents=True, exist_ok=True)
             self.roots.append(settings.demo_runs_dir)
+
+    def ingesting(self) -> list[str]:
+        """The runs this worker ingests now: every run while it leads, none otherwise."""
+        return sorted(self._known) if self.leading else []
 
     @property
     def root(self) -> Path:
@@ -115,9 +135,12 @@ class Engine:
                 return None
             try:
                 result = self._poll_locked(run_id)
+                catalog_reachable(self.conditions)
             except Exception as exc:  # one broken run must not stop the others
                 self._tailers.pop(run_id, None)  # its next poll starts from what the catalog holds
-                if not self._guard.note(exc):
+                if isinstance(exc, DBAPIError) and self._is_unreachable(exc):  # said once, not per run
+                    catalog_unreachable(self.conditions, self.settings.db_url, exc.orig or exc)
+                elif not self._guard.note(exc):
                     log.exception("ingesting run %s failed", run_id)
                 return None
             if result is not None and result.changed:
@@ -125,6 +148,11 @@ class Engine:
         if result is None:
             return None
         return result, (self.catalog.run_row_from_values(run_id, result.run) if result.run else None)
+
+    def _is_unreachable(self, exc: DBAPIError) -> bool:
+        """A database server that went away (not a broken run): every run waits for it alike."""
+        return exc.connection_invalidated or (isinstance(exc, OperationalError) and
+                                              self.catalog.engine.dialect.name != "sqlite")
 
     def _poll_locked(self, run_id: str) -> TailResult | None:
         tailer = self._tailers.get(run_id)
@@ -158,10 +186,12 @@ class Engine:
                 self._known.discard(run_id)
                 self._stalled.discard(run_id)
                 self.hub.forget(run_id)
+                self.broadcast.send(Change(run_id, gone=True))
         elif result.changed or run_id not in self._known:
             self._known.add(run_id)
             self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
                              reset=result.reset)
+            self.broadcast.send(Change(run_id, result.head, result.generation))
         if result.more:
             self.mark_dirty({run_id})
 
@@ -217,15 +247,32 @@ class Engine:
             return True
         if await asyncio.to_thread(self._run_dir, run_id) is None:
             return False
+        if not self.leading:
+            return await self._leader_catalogs(run_id)
         await self.ingest(run_id)
         return run_id in self._known
+
+    async def _leader_catalogs(self, run_id: str, timeout: float = FOLLOWER_WAIT_S) -> bool:
+        """A worker that does not ingest waits (briefly) for the leader to catalog a run found on disk."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        version = self.hub.version
+        while await asyncio.to_thread(self.catalog.get_run, run_id) is None:
+            if loop.time() >= deadline:
+                return False
+            version = await self.hub.wait_changed(version, deadline - loop.time())
+        self._known.add(run_id)
+        return True
 
     async def find_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         """One instance, or None. One the catalog lacks may be a line written a moment ago, before
         its file event was handled: the run's files are read up to date before the answer is no (DESIGN §4)."""
         detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         if detail is None and await self.ensure_run(run_id):
-            await self.ingest(run_id)
+            if self.leading:
+                await self.ingest(run_id)
+            else:  # the leader may be committing it right now: one more look after its next change
+                await self.hub.wait_changed(self.hub.version, FOLLOWER_WAIT_S)
             detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         return detail
 
@@ -265,10 +312,84 @@ class Engine:
             if stalled != (run_id in self._stalled):
                 (self._stalled.add if stalled else self._stalled.discard)(run_id)
                 self.hub.publish(run_id)
+                self.broadcast.send(Change(run_id, self.hub.head(run_id)))
 
     async def run(self) -> None:
-        """The engine's life: catalog pruned to the root, watcher started, then everything on disk ingested."""
+        """The engine's life: the catalog opened, then ingest whenever this worker leads, broadcasts heard
+        whenever it does not. A part that dies is restarted (`_supervised`): a worker never goes on
+        serving pages that have silently stopped moving."""
         self._loop = asyncio.get_running_loop()
+        try:
+            await self._supervised("catalog", self._open_catalog)
+            listener = asyncio.create_task(self._supervised(
+                "broadcast listener", lambda: self.broadcast.run(self._on_broadcast, self._resync)))
+            try:
+                await self._supervised("ingest pipeline", self._lead_when_elected)
+            finally:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+        finally:
+            self._loop = None
+
+    async def _supervised(self, name: str, start: Callable[[], Awaitable[None]]) -> None:
+        """Run `start()` until it returns; when it raises, say so and start it again after a growing pause."""
+        pause, longest = RESTART_S
+        while True:
+            try:
+                return await start()
+            except Exception as exc:  # noqa: BLE001 - anything but cancellation restarts the part
+                log.exception("the %s died; restarting it in %.1f s", name, pause)
+                self.conditions.set("pipeline", f"The {name} stopped ({type(exc).__name__}: {exc}); restarting it.")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, longest)
+
+    async def _open_catalog(self) -> None:
+        """Create or migrate the schema (once, under a lock); while the database is down, say so and retry."""
+        while True:
+            try:
+                if sqlite_file(self.settings.db_url) is None:  # a SQLite file's was made by open_catalog
+                    await asyncio.to_thread(ensure_schema, self.catalog.engine)
+                self._known = await asyncio.to_thread(self.catalog.run_ids)
+                catalog_reachable(self.conditions)
+                return
+            except OperationalError as exc:
+                catalog_unreachable(self.conditions, self.settings.db_url, exc.orig or exc)
+                await asyncio.sleep(1.0)
+
+    async def _lead_when_elected(self) -> None:
+        """Forever: wait to be elected, then watch, ingest and sweep until the leadership is lost."""
+        while True:
+            await self.leadership.acquire()
+            self.leading = True
+            self.conditions.clear("pipeline")
+            log.info("this worker (%s) now ingests", self.leadership.holder)
+            try:
+                lost = asyncio.create_task(self.leadership.hold())
+                pipeline = asyncio.create_task(self._ingest_all())
+                done, _ = await asyncio.wait((lost, pipeline), return_when=asyncio.FIRST_COMPLETED)
+                for task in (lost, pipeline):
+                    task.cancel()
+                await asyncio.gather(lost, pipeline, return_exceptions=True)
+                if pipeline in done:
+                    pipeline.result()  # a pipeline that died raises here: the supervisor restarts it
+                log.warning("this worker (%s) lost the ingest leadership", self.leadership.holder)
+            finally:
+                self.leading = not self.leadership.contested
+                await asyncio.to_thread(self._drop_tailers)
+                for run_id in self._known:  # polls that ended meanwhile committed without telling anyone
+                    self.broadcast.send(Change(run_id, self.hub.head(run_id)))
+                await self.leadership.release()
+
+    def _drop_tailers(self) -> None:
+        """Forget every tailer (after any poll in flight): the next leader resumes from the catalog."""
+        with self._ingest_lock:
+            self._tailers.clear()
+            self._dirty.clear()
+
+    async def _ingest_all(self) -> None:
+        """Watcher started, then everything on disk ingested; the sweep until cancelled or the drain dies."""
+        if self._parse_pool is None:
+            self._parse_pool = await asyncio.to_thread(parse_pool)
         self._known = await asyncio.to_thread(self.catalog.run_ids)
         watcher = self.watcher = RunsWatcher(
             self.roots, self._on_files_changed, self._on_runs_found, self.conditions,
@@ -277,15 +398,41 @@ class Engine:
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
+        sweeps = 0
         try:
-            while True:
+            while not drain.done():
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
+                sweeps += 1
+                if sweeps == 1:  # appends made while the watch was being set up raised no event: poll once more
+                    self.mark_dirty(set(self._known))
+            drain.result()  # the drain died: raise what killed it
         finally:
             drain.cancel()
             await asyncio.gather(drain, return_exceptions=True)
             await asyncio.to_thread(watcher.stop)
-            self._loop = None
+            self.watcher = None
+
+    # -- following the leader (workers that do not ingest) ------------------------------------------
+
+    def _on_broadcast(self, change: Change) -> None:
+        """Another worker committed something (the leader, or a former leader's last commits): wake this
+        worker's readers, which pull it from the catalog."""
+        if change.gone:
+            self._known.discard(change.run_id)
+            self.hub.forget(change.run_id)
+        else:
+            self._known.add(change.run_id)
+            self.hub.publish(change.run_id, change.head)
+
+    async def _resync(self) -> None:
+        """After (re)connecting to the broadcast: what was missed meanwhile is read from the catalog."""
+        known = await asyncio.to_thread(self.catalog.run_ids)
+        for run_id in (self._known - known):
+            self.hub.forget(run_id)
+        self._known = known
+        for run_id in known:
+            self.hub.publish(run_id)
 
     def close(self) -> None:
         """Stop the ingest thread and parse workers (after `run` has ended)."""
@@ -297,16 +444,22 @@ class Engine:
 
 
 def open_catalog(settings: Settings) -> Catalog:
-    """The catalog; a SQLite file too damaged to open is set aside and started afresh (no crash loop)."""
+    """The catalog; a SQLite file too damaged to open is set aside and started afresh (no crash loop);
+    a database server that is down is left to `run`, which says so and keeps trying."""
+    catalog = Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s, schema=False)
     try:
-        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        ensure_schema(catalog.engine)
     except Exception as exc:
         path = sqlite_file(settings.db_url)
+        if path is None and isinstance(exc, OperationalError):
+            return catalog
         if path is None or fault_of(exc) != CORRUPT:
             raise
         log.warning("the catalog %s cannot be opened (%s): starting it afresh from the run files", path, exc)
+        catalog.engine.dispose()
         remove_sqlite(path)
-        return Catalog(settings.db_url, stall_timeout_s=settings.stall_timeout_s)
+        ensure_schema(catalog.engine)
+    return catalog
 
 
 _engine: Engine | None = None

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import reflex as rx
 
+from windtunnel_dash import demo
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
@@ -27,7 +28,6 @@ from windtunnel_dash.components.format import (
     parse_utc,
     pass_rate_tone,
 )
-from windtunnel_dash import demo
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed

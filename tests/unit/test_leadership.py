@@ -1,0 +1,132 @@
+"""Leader election and hand-over (docs/design.md §7): one worker ingests; when it dies another takes over, resuming
+from the catalog, and workers that do not ingest stay live through the broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import func, select
+
+from scripts import local_services
+from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
+from windtunnel_dash.pipeline.conditions import Conditions
+from windtunnel_dash.pipeline.leadership import LOCK_KEY, PostgresLeadership, RedisLeadership
+
+from tests.unit.pipeline_support import (
+    append,
+    catalog_instances,
+    engine_running,
+    eventually,
+    file_instances,
+    instance_line,
+    settings_for,
+    status_of,
+    write_manifest,
+)
+
+
+def _terminate_lock_holder(db_url: str) -> None:
+    """End the session that holds the leader lock, as a SIGKILLed worker's closed socket does."""
+    with psycopg.connect(libpq_conninfo(db_url), autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND ((classid::bigint << 32) | objid::bigint) = %s", (LOCK_KEY,)).fetchall()
+    assert ended == [(True,)], ended
+
+
+def test_postgres_hand_over_follows_the_end_of_the_holders_session(postgres_url: str) -> None:
+    async def main() -> None:
+        first, second = PostgresLeadership(postgres_url, Conditions()), PostgresLeadership(postgres_url, Conditions())
+        await asyncio.wait_for(first.acquire(), 10)
+        waiting = asyncio.create_task(second.acquire())
+        done, _ = await asyncio.wait({waiting}, timeout=1.0)
+        assert not done, "two leaders at once"
+        lost = asyncio.create_task(first.hold())
+        await asyncio.to_thread(_terminate_lock_holder, postgres_url)
+        await asyncio.wait_for(waiting, 5)  # the blocked pg_advisory_lock returns: no polling interval
+        await asyncio.wait_for(lost, 5)  # and the former leader knows it lost
+        await first.release()
+        await second.release()
+    asyncio.run(main())
+
+
+def test_redis_lock_expires_when_its_holder_stops_renewing(redis_server: local_services.Redis) -> None:
+    async def main() -> None:
+        key = "test-expiry"
+        first = RedisLeadership(redis_server.url, Conditions(), ttl_s=1.0, key=key)
+        second = RedisLeadership(redis_server.url, Conditions(), ttl_s=1.0, key=key)
+        await asyncio.wait_for(first.acquire(), 5)
+        waiting = asyncio.create_task(second.acquire())
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        assert not done, "two leaders at once"
+        await asyncio.wait_for(waiting, 5)  # `first` never renewed (a dead worker): its lock expired
+        await asyncio.wait_for(first.hold(), 5)  # a holder that wakes up again finds it lost
+        renewed = asyncio.create_task(second.hold())
+        done, _ = await asyncio.wait({renewed}, timeout=2.5)  # past its 1 s expiry, renewed all along
+        assert not done, "the leader lost a lock it kept renewing"
+        renewed.cancel()
+        await second.release()
+    asyncio.run(main())
+
+
+def test_workers_starting_together_make_the_schema_once(postgres_url: str) -> None:
+    engines = [make_engine(postgres_url, schema=False) for _ in range(6)]
+    start, errors = threading.Barrier(len(engines)), []
+
+    def open_catalog(engine) -> None:
+        start.wait()
+        try:
+            ensure_schema(engine)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_catalog, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with engines[0].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(MetaTable.__table__)).scalar() == 1
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path: Path, postgres_url: str) -> None:
+    """Two workers on one catalog: one ingests, the other's reader follows through NOTIFY; the leader's
+    lock session dies mid-run, the other takes over, and the reader still gets every instance exactly once."""
+    async def main() -> None:
+        root = tmp_path / "runs"
+        run_dir = root / "handover"
+        write_manifest(run_dir)
+        async with engine_running(settings_for(tmp_path / "a", root, db_url=postgres_url)) as a:
+            await eventually(lambda: a.leading, what="the first worker to lead")
+            async with engine_running(settings_for(tmp_path / "b", root, db_url=postgres_url)) as b:
+                await eventually(lambda: b.ensure_run("handover"), what="the follower to know the run")
+                assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
+                seen: list[int] = []
+
+                async def read_on_b() -> None:
+                    async with b.hub.subscribe("handover") as sub:
+                        while len(seen) < 60:
+                            batch = await sub.next_batch(10)
+                            assert batch is not None, f"the follower's reader stopped at {seen[-1:]}"
+                            seen.extend(i.seq for i in batch.instances)
+
+                reader = asyncio.create_task(read_on_b())
+                for n in range(30):
+                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                    await asyncio.sleep(0.005)
+                await eventually(lambda: len(seen) >= 30, what="the follower's reader live through NOTIFY")
+                await asyncio.to_thread(_terminate_lock_holder, postgres_url)
+                await eventually(lambda: b.leading, timeout=5, what="the other worker to take over within 5 s")
+                for n in range(30, 60):
+                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                await asyncio.wait_for(reader, 20)
+                assert seen == list(range(1, 61))
+                assert catalog_instances(b.catalog, "handover") == file_instances(run_dir)
+    asyncio.run(main())
