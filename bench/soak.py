@@ -113,6 +113,17 @@ class StreamClient(threading.Thread):
         self.closed.set()
 
 
+def _count(page) -> int | None:
+    """The page's All count, or None when the page does not answer within 5 s."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        text = page.get_by_test_id("filter-all-count").text_content(timeout=5000)
+    except PlaywrightError:
+        return None
+    return int(text.replace(",", "")) if text else None
+
+
 def window(lags: dict[int, list[float]], minutes: range) -> str:
     values = sorted(v for m in minutes for v in lags.get(m, []))
     if not values:
@@ -159,6 +170,7 @@ def main() -> None:
         start = time.monotonic()
         rss: list[tuple[float, int]] = []
         behind: list[tuple[float, int]] = []  # (minute, instances a page was behind the writer's count 1 s earlier)
+        missed = 0
         end = start + args.minutes * 60
         while time.monotonic() < end:
             pages[0].wait_for_timeout(SAMPLE_S * 1000)
@@ -169,10 +181,13 @@ def main() -> None:
             rss.append((elapsed, rss_bytes(app.pid)))
             reference = max((w for t, w in writer.history if t <= time.monotonic() - 1.0), default=0)
             for page in pages:
-                shown = int(page.get_by_test_id("filter-all-count").inner_text().replace(",", ""))
+                shown = _count(page)
+                if shown is None:  # a starved renderer did not answer in time: a missed sample, not the end
+                    missed += 1
+                    continue
                 behind.append((elapsed / 60, max(0, reference - shown)))
             print(f"  {elapsed / 60:5.1f} min: written {writer.written:,}, stream {stream.count:,}, "
-                  f"RSS {rss[-1][1] / 2**20:.0f} MB, pages behind ≤ {max(b for _, b in behind[-len(pages):]):,}, "
+                  f"RSS {rss[-1][1] / 2**20:.0f} MB, pages behind ≤ {max((b for _, b in behind[-len(pages):]), default=0):,}, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
         writer.stop.set()
         writer.join()
@@ -188,7 +203,7 @@ def main() -> None:
         stream.closed.wait(120)
         shown: list[int] = []
         while time.monotonic() < deadline + 60:
-            shown = [int(p.get_by_test_id("filter-all-count").inner_text().replace(",", "")) for p in pages]
+            shown = [_count(p) for p in pages]
             if all(n == total for n in shown):
                 break
             pages[0].wait_for_timeout(500)
@@ -208,6 +223,7 @@ def main() -> None:
     late = [b for m, b in behind if m >= minutes - 5]
     print(f"pages behind the writer's count 1 s earlier (instances), first 5 min max {max(early, default=0)}, "
           f"last 5 min max {max(late, default=0)}")
+    print(f"page samples missed (no answer within 5 s): {missed}")
     print(f"exact at the end: API {'yes' if exact_api else 'NO'} ({stats.get('total')} of {total}), "
           f"stream {'yes' if exact_stream else 'NO'} ({stream.count} messages, {stream.duplicates} duplicates), "
           f"pages {shown}")

@@ -54,6 +54,7 @@ class AppServer:
     _writers: list[subprocess.Popen] = field(default_factory=list, repr=False)
     _launch: Callable[[], subprocess.Popen] | None = field(default=None, repr=False)
     _proc: subprocess.Popen | None = field(default=None, repr=False)
+    _auth: tuple[str, str] | None = field(default=None, repr=False)  # what start() polls with (WINDTUNNEL_AUTH)
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -88,7 +89,7 @@ class AppServer:
         assert self._proc is None and self._launch is not None, "start() follows stop()"
         self._proc = self._launch()
         self.pid = self._proc.pid
-        _wait_until_up(self._proc, self.base_url, self.log_path)
+        _wait_until_up(self._proc, self.base_url, self.log_path, self._auth)
 
     def _stop_writers(self) -> None:
         for writer in self._writers:
@@ -199,12 +200,13 @@ def running_app(base: Path, *, name: str = "", **env: str) -> Iterator[AppServer
 
     proc = launch()
     base_url = f"http://127.0.0.1:{port}"
+    user, _, password = server_env.get("WINDTUNNEL_AUTH", "").partition(":")
     server = AppServer(
-        base_url, f"ws://127.0.0.1:{port}", runs_dir, data_dir, log_path, proc.pid, _launch=launch, _proc=proc
+        base_url, f"ws://127.0.0.1:{port}", runs_dir, data_dir, log_path, proc.pid, _launch=launch, _proc=proc,
+        _auth=(user, password) if user else None,
     )
     try:
-        user, _, password = server_env.get("WINDTUNNEL_AUTH", "").partition(":")
-        _wait_until_up(proc, base_url, log_path, (user, password) if user else None)
+        _wait_until_up(proc, base_url, log_path, server._auth)
         yield server
     finally:
         server._stop_writers()

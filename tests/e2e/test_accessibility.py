@@ -154,3 +154,28 @@ def test_reduced_motion_stills_the_row_highlight_and_the_live_dot(app: AppServer
     finally:
         context.close()
 
+
+
+def test_the_offline_pill_passes_too(app: AppServer, page: Page) -> None:
+    """While the socket is down the header shows the offline state; it must pass the same rules."""
+    run = open_run(app.runs_dir)
+    run.write_instance(instance(1))
+    page.goto(app.url(f"/runs/{run.run_id}"))
+    expect(page.get_by_test_id("filter-all-count")).to_have_text("1", timeout=LOAD_TIMEOUT)
+    page.context.set_offline(True)
+    try:
+        expect(page.locator("[data-connection=offline]").first).to_be_visible(timeout=LOAD_TIMEOUT)
+        assert _violations(page) == []
+    finally:
+        page.context.set_offline(False)
+
+
+def test_live_regions_say_the_summary_and_the_connection_politely(app: AppServer, page: Page) -> None:
+    """A screen reader hears the run's summary (rewritten at most every few seconds, not per batch)
+    and the connection's state, from polite live regions."""
+    run = open_run(app.runs_dir, planned=10)
+    run.write_batch(instances=[instance(n, "failed" if n == 2 else "passed") for n in range(1, 5)])
+    page.goto(app.url(f"/runs/{run.run_id}"))
+    summary = page.locator("[role=status][aria-live=polite]").filter(has_text="instances")
+    expect(summary).to_have_text("Failing: 75.0% passed, 4 of 10 instances, 1 failed, 0 errors.", timeout=LOAD_TIMEOUT)
+    expect(page.locator(".wt-sr-only[role=status]").filter(has_text="Connected")).to_have_count(1)

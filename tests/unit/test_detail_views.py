@@ -1,6 +1,12 @@
 """The run detail page's pure pieces: URL scheme, live merge, filtering, formatting."""
 
-from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, Stats, TimelineBucket
+from windtunnel_dash.catalog.rows import (
+    InstanceRow,
+    LatencyBucket,
+    RunRow,
+    Stats,
+    TimelineBucket,
+)
 from windtunnel_dash.state.detail_views import (
     LatencyPoint,
     TimelinePoint,
@@ -12,6 +18,7 @@ from windtunnel_dash.state.detail_views import (
     latency_points,
     matches_query,
     prepend_newest,
+    summary_announcement,
     timeline_points,
     view_links,
 )
@@ -131,3 +138,10 @@ def test_only_a_few_new_rows_flash():
     assert not few_enough_to_flash(11, 50) and not few_enough_to_flash(500, 50)
     assert few_enough_to_flash(2, 10) and not few_enough_to_flash(3, 10)
     assert few_enough_to_flash(1, 3)  # a short list still flashes a single newcomer
+
+
+def test_the_live_summary_reads_as_one_sentence() -> None:
+    run = RunRow("r", "sut", [], None, None, "failing", 2000, Stats(1234, 1160, 60, 14, 94.0))
+    assert summary_announcement(run) == "Failing: 94.0% passed, 1,234 of 2,000 instances, 60 failed, 14 errors."
+    empty = RunRow("r", "sut", [], None, None, "running", None, Stats())
+    assert summary_announcement(empty) == "Running: no results yet."

@@ -221,14 +221,25 @@ class RunDatabase:
         return {"run_id": run_id, "timestamp": started_at, "sut_name": sut_name,
                 "scenario_ids": _loads_or_text(scenario_ids), "seed": seed, "config": _loads_or_text(config)}
 
-    def rows_after(self, table: str, rowid: int, limit: int) -> list[tuple]:
-        """Up to `limit` rows (rowid, COLUMNS[table]...) with rowid above `rowid`, in rowid order."""
+    def rows_after(self, table: str, rowid: int, limit: int, upto: int = 2**63 - 1) -> list[tuple]:
+        """Up to `limit` rows (rowid, COLUMNS[table]...) with rowid above `rowid` (and at most `upto`), in rowid order."""
         if not self.ready():
             return []
         return self._execute(
-            f"SELECT rowid, {', '.join(COLUMNS[table])} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-            (rowid, limit),
+            f"SELECT rowid, {', '.join(COLUMNS[table])} FROM {table} WHERE rowid > ? AND rowid <= ? "
+            "ORDER BY rowid LIMIT ?",
+            (rowid, upto, limit),
         )
+
+    def span_after(self, table: str, rowid: int, limit: int) -> tuple[int, int]:
+        """(how many, last rowid) of the next `limit` rows after `rowid`, from the rowid b-tree alone (no row read)."""
+        if not self.ready():
+            return 0, rowid
+        count, last = self._execute(
+            f"SELECT count(*), max(rowid) FROM (SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?)",
+            (rowid, limit),
+        )[0]
+        return count, last or rowid
 
     def last_rowid(self, table: str) -> int:
         """The highest rowid of `table` (0 when empty): below a cursor means the database was rewritten."""

@@ -144,6 +144,16 @@ def connection_indicator() -> rx.Component:
     While down it counts down to the next attempt and offers to try now. Reflex's own connection
     toast and pulser are dropped (`drop_reflex_connection_overlay`), so this is the one message.
     """
+    # Screen readers hear the state when it changes, not the countdown ticking beside it.
+    said = rx.el.span(
+        rx.cond(has_connection_errors, rx.cond(is_offline, "Offline", "Reconnecting"), "Connected"),
+        class_name="wt-sr-only",
+        role="status",
+    )
+    return rx.fragment(said, _indicator())
+
+
+def _indicator() -> rx.Component:
     return rx.cond(
         has_connection_errors,
         rx.hstack(

@@ -81,6 +81,8 @@ def summary_cards() -> rx.Component:
             card_delta(Cmp.overall.p50, "delta-p50", "p50"),
             card_delta(Cmp.overall.p95, "delta-p95", "p95"),
         ),
+        # The summary for screen readers: a polite live region, rewritten at most every few seconds.
+        rx.el.div(C.announcement, class_name="wt-sr-only", role="status", custom_attrs={"aria-live": "polite"}),
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
         spacing="3",
         width="100%",

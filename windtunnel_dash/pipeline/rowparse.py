@@ -9,10 +9,11 @@ steps and assertions take their rowid as seq (AUTOINCREMENT: increasing, never r
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from windtunnel_dash.artifacts import layout
-from windtunnel_dash.artifacts.sqlite_reader import assertion_record, instance_record, step_record
+from windtunnel_dash.artifacts.sqlite_reader import TABLE_OF, RunDatabase, assertion_record, instance_record, step_record
 
 from .lineparse import Parsed, assertion_row, instance_row, step_row
 
@@ -47,3 +48,12 @@ def parse_rows(name: str, rows: list[tuple], key: int) -> Parsed:
         else:
             out.append(row(key, rec, r[0]))
     return Parsed(out, unreadable)
+
+
+def read_and_parse(path: str, name: str, after: int, upto: int, key: int) -> Parsed:
+    """parse_rows of the rows with rowid in (after, upto], read here: a parse worker reads its own chunk, so
+    the rows' text never crosses the process boundary (as a JSONL block is read once, by the tailer)."""
+    with RunDatabase(Path(path)) as db:
+        rows = db.rows_after(TABLE_OF[name], after, upto - after, upto)
+    return parse_rows(name, rows, key)
+

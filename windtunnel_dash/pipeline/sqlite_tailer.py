@@ -24,7 +24,7 @@ from windtunnel_dash.artifacts.records import Manifest
 from windtunnel_dash.artifacts.sqlite_reader import TABLE_OF, BadDatabase, Busy, RunDatabase
 
 from ..catalog import writes
-from .rowparse import parse_rows
+from .rowparse import parse_rows, read_and_parse
 from .tailer import RunTailer, _Chunk, _Replaced, _submit, manifest_values
 
 ROWS = 5000  # rows read per table per transaction: bounds memory and keeps the hub fed during a backfill
@@ -73,13 +73,17 @@ class SqliteRunTailer(RunTailer):
             rowid, stored_inode = offsets.get(name, (0, 0))
             if rowid and stored_inode != inode:
                 raise _Replaced  # another database file now
-            rows = self._db.rows_after(table, rowid, ROWS) if inode else []
-            if rowid and not rows and self._db.last_rowid(table) < rowid:
+            count, last = self._db.span_after(table, rowid, ROWS) if inode else (0, rowid)
+            if rowid and not count and self._db.last_rowid(table) < rowid:
                 raise _Replaced  # rewritten: fewer rows than were read
-            offset = (rows[-1][0] if rows else rowid, inode)
+            offset = (last, inode)
             offsets[name] = offset
-            pool = self._pool if len(rows) >= POOL_MIN_ROWS else None  # a few live rows: no inter-process hop
-            chunks.append(_Chunk(name, offset, len(rows) < ROWS, [_submit(pool, parse_rows, name, rows, self._key)]))
+            if count >= POOL_MIN_ROWS and self._pool is not None:  # a backlog: a worker reads and parses it
+                piece = self._pool.submit(read_and_parse, str(self._db.path), name, rowid, last, self._key)
+            else:  # a few live rows: read and parsed here, no inter-process hop
+                rows = self._db.rows_after(table, rowid, ROWS, last) if count else []
+                piece = _submit(None, parse_rows, name, rows, self._key)
+            chunks.append(_Chunk(name, offset, count < ROWS, [piece]))
         return chunks
 
     def _drain(self, meta: dict[str, Any], deadline: float | None) -> tuple[bool, bool]:

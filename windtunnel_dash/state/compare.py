@@ -11,8 +11,8 @@ the failures since the last read (catalog/compare.py), never a scan of either ru
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import functools
 
 import reflex as rx
 from sqlalchemy import Engine
@@ -35,6 +35,7 @@ from windtunnel_dash.state.compare_views import (
 from windtunnel_dash.state.deltas import assign_changed
 from windtunnel_dash.state.detail_views import View
 from windtunnel_dash.state.run_detail import RunDetailState
+from windtunnel_dash.state.shared_reads import SharedReads
 
 
 @dataclasses.dataclass
@@ -64,7 +65,13 @@ async def read_comparison(page: RunDetailState, run_id: str, batch: Batch | None
     if batch is None or batch.run is None:
         return None
     param = baseline_param(View.from_query(dict(page.router.url.query_parameters)))
-    return await asyncio.to_thread(comparison_update, get_engine().catalog.engine, run_id, param)
+    read = functools.partial(comparison_update, get_engine().catalog.engine, run_id, param)
+    return await _READS.get((run_id, param, batch.head), read)
+
+
+# Every page of a run reads the same comparison for the same head: one read serves them all, so fifty
+# open pages do not make fifty reads per batch (state/shared_reads.py; issue 13, cost per viewer).
+_READS: SharedReads[tuple[str, str | None, int], ComparisonUpdate | None] = SharedReads(fresh_s=1.0)
 
 
 async def apply_comparison(page: RunDetailState, update: ComparisonUpdate | None) -> None:

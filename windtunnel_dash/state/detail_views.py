@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, ScenarioStats, Stats, TimelineBucket
+from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, RunRow, ScenarioStats, Stats, TimelineBucket
 from windtunnel_dash.components.format import format_pass_rate, pass_rate_tone
 
 PAGE_SIZE = 50
@@ -271,3 +271,13 @@ def view_links(run_id: str, view: View) -> ViewLinks:
         sort_duration=to(sort="durationMs" if view.sort == "-durationMs" else "-durationMs", page=1),
         sort_status=to(sort="status", page=1),
     )
+
+
+def summary_announcement(run: RunRow) -> str:
+    """The run's state in one sentence, for the polite live region a screen reader reads out."""
+    s = run.stats
+    if not s.total:
+        return f"{run.status.capitalize()}: no results yet."
+    done = f"{s.total:,} of {run.planned:,}" if run.planned else f"{s.total:,}"
+    return (f"{run.status.capitalize()}: {format_pass_rate(s.pass_rate, s.total)} passed, {done} instances, "
+            f"{s.failed:,} failed, {s.errors:,} errors.")

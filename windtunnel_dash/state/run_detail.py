@@ -51,11 +51,14 @@ from windtunnel_dash.state.detail_views import (
     latency_points,
     prepend_newest,
     scenario_view,
+    summary_announcement,
     timeline_points,
     view_links,
 )
 from windtunnel_dash.state.shared_reads import SharedReads
 
+# The live summary is read out politely at most this often: never per batch.
+ANNOUNCE_EVERY_S = 5.0
 TIMELINE_BUCKETS = 60
 LATENCY_BUCKETS = 20
 
@@ -368,6 +371,10 @@ class RunDetailState(rx.State):
         if refresh.run is not None:
             self._apply_header(refresh.run)
             assign_changed(charts, scenarios=[scenario_view(s) for s in refresh.run.scenarios])
+            now = time.monotonic()
+            if now - charts._announced_at >= ANNOUNCE_EVERY_S:  # a screen reader hears the summary now and then
+                charts._announced_at = now
+                assign_changed(charts, announcement=summary_announcement(refresh.run))
         read = {"timeline": refresh.timeline, "latency": refresh.latency}
         assign_changed(charts, **{name: points for name, points in read.items() if points is not None})
         if refresh.q_counts is not None:
@@ -412,5 +419,7 @@ class RunChartsState(RunDetailState):
     """
 
     scenarios: list[ScenarioView] = []
+    announcement: str = ""  # the live summary as a polite live region reads it (at most every ANNOUNCE_EVERY_S)
+    _announced_at: float = 0.0
     timeline: list[TimelinePoint] = []
     latency: list[LatencyPoint] = []
