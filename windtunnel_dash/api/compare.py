@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from windtunnel_dash.analysis.intervals import Verdict
-from windtunnel_dash.api import schemas
+from windtunnel_dash.api.bounds import BoundedRoute
 from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
@@ -21,7 +21,8 @@ from windtunnel_dash.api.rest import RunId
 from windtunnel_dash.catalog.compare import NONE, Comparison, UnknownBaseline, compare, read_figures
 from windtunnel_dash.pipeline.engine import get_engine
 
-router = APIRouter(prefix="/api", responses={404: {"model": schemas.ErrorBody}, 400: {"model": schemas.ErrorBody}})
+# As rest.router: errors documented (spec.py), 405/HEAD (fallback.py), through app.ROUTERS.
+router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
 
 class _Model(BaseModel):
