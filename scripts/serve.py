@@ -6,7 +6,7 @@ is no substitute: it never mounts the compiled frontend (`exec.run_backend_prod(
 mount_frontend_compiled_app=False)`), so pages would 404. So this runs Reflex's own `run` command and,
 when the stamp left by the last successful build matches the current sources, Reflex version and PORT,
 turns the compile and export steps into no-ops. PORT is part of the key because a prod bundle bakes the
-socket URL in (REFLEX_NOTES §9): a different PORT rebuilds.
+socket URL in (docs/reflex.md §9): a different PORT rebuilds.
 
 Environment: HOST (default 127.0.0.1), PORT (default 3000), plus everything Settings.from_env() reads.
 """
@@ -42,7 +42,7 @@ BUNDLE_ENV = (
 
 
 def apply_defaults(env: MutableMapping[str, str]) -> None:
-    """Offline, quiet Reflex using the project's own bun (REFLEX_NOTES §8); explicit settings win."""
+    """Offline, quiet Reflex using the project's own bun (docs/reflex.md §8); explicit settings win."""
     bun_bin = str(ROOT / "tools" / "node_modules" / ".bin")
     if bun_bin not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = bun_bin + os.pathsep + env.get("PATH", "")
@@ -55,13 +55,13 @@ def apply_defaults(env: MutableMapping[str, str]) -> None:
     # machine that timeout failed the whole build. The pages are live anyway, so a static first
     # paint buys little.
     env.setdefault("REFLEX_SSR", "0")
-    # Granian even if uvicorn and gunicorn both get installed (REFLEX_NOTES §8).
+    # Granian even if uvicorn and gunicorn both get installed (docs/reflex.md §8).
     env.setdefault("REFLEX_USE_GRANIAN", "1")
 
 
 def _quiet_node_version_warning() -> None:
     """Reflex warns that Debian's Node 20 is old, then runs the build under bun (`bun --bun`) instead,
-    which is how this project builds on purpose (REFLEX_NOTES §9): the warning is noise, so drop it."""
+    which is how this project builds on purpose (docs/reflex.md §9): the warning is noise, so drop it."""
     logging.getLogger("reflex.utils.js_runtimes").addFilter(
         lambda record: "of Node.js is out of date" not in record.getMessage()
     )

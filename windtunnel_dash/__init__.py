@@ -1,5 +1,5 @@
 """windtunnel_dash: a live dashboard for windtunnel test runs.
 
 Data flows one way: files → pipeline (watcher, tailer) → catalog → hub →
-Reflex states and the public API. See ../shared/DESIGN.md for the contract.
+Reflex states and the public API. See docs/design.md for the contract.
 """

@@ -1,4 +1,4 @@
-"""REST endpoints of DESIGN.md §5 over a real socket against the running app."""
+"""REST endpoints of docs/design.md §5 over a real socket against the running app."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Runs stored in the runner's turbulence.db, over a real socket: exact counts, detail, stream (DESIGN §2, §5)."""
+"""Runs stored in the runner's turbulence.db, over a real socket: exact counts, detail, stream (docs/design.md §2, §5)."""
 
 from __future__ import annotations
 

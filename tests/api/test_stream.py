@@ -1,4 +1,4 @@
-"""WS /api/runs/{id}/stream over a real socket against the running app (DESIGN.md §5)."""
+"""WS /api/runs/{id}/stream over a real socket against the running app (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from tests.app_server import AppServer, running_app
 
 INSTANCES = 6000
 RATE = 1000
-WORKERS = 5  # min(2 x cores + 1, 8) on this 2-core machine: REFLEX_NOTES §6
+WORKERS = 5  # min(2 x cores + 1, 8) on this 2-core machine: docs/reflex.md §6
 LOAD_TIMEOUT = 30_000
 END_TIMEOUT_S = 90.0
 

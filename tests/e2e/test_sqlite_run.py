@@ -1,4 +1,4 @@
-"""A run stored in the runner's turbulence.db, watched live in real Chromium (DESIGN.md §2)."""
+"""A run stored in the runner's turbulence.db, watched live in real Chromium (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalog queries the pages and the API make: sorts, filters, paging, details, charts (DESIGN §3, §5)."""
+"""Catalog queries the pages and the API make: sorts, filters, paging, details, charts (docs/design.md §3, §5)."""
 
 from __future__ import annotations
 

@@ -31,3 +31,13 @@ def test_every_docs_reference_resolves() -> None:
     assert not broken, "references to sections that do not exist:\n" + "\n".join(broken)
     assert cited > 0
 
+
+
+def test_nothing_cites_documents_outside_the_repository() -> None:
+    outside = re.compile(r"DESIGN(\.md)? ?§|REFLEX_NOTES|\.\./shared")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _citing_files()
+        if path.name != "test_docs_refs.py" and outside.search(path.read_text(errors="replace"))
+    ]
+    assert not offenders, f"cite docs/ instead: {offenders}"

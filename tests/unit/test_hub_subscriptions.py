@@ -1,4 +1,4 @@
-"""The hub: cursors, cadence, no per-reader memory, reader counting (DESIGN §4 "Hub", "Cadence")."""
+"""The hub: cursors, cadence, no per-reader memory, reader counting (docs/design.md §4 "Hub", "Cadence")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The whole live pipeline with the real watcher: files → tailer → catalog → hub → readers (DESIGN §4)."""
+"""The whole live pipeline with the real watcher: files → tailer → catalog → hub → readers (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tailer against real files: whole lines only, exact counts, truncation, restarts, status (DESIGN §2–4)."""
+"""The tailer against real files: whole lines only, exact counts, truncation, restarts, status (docs/design.md §2–4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the watcher watches and how (DESIGN §4): run directories, never artifacts; polling where inotify cannot."""
+"""What the watcher watches and how (docs/design.md §4): run directories, never artifacts; polling where inotify cannot."""
 
 from __future__ import annotations
 

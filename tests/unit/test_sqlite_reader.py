@@ -1,4 +1,4 @@
-"""The read-only reader of the runner's turbulence.db: exact rows, live reads, locks, bad databases (DESIGN §2)."""
+"""The read-only reader of the runner's turbulence.db: exact rows, live reads, locks, bad databases (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Runs in the runner's turbulence.db reach the catalog exactly as JSONL runs do (DESIGN §2–4)."""
+"""Runs in the runner's turbulence.db reach the catalog exactly as JSONL runs do (docs/design.md §2–4)."""
 
 from __future__ import annotations
 

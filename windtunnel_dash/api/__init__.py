@@ -1,1 +1,1 @@
-"""The public REST and WebSocket API, served on the app port (DESIGN.md §5)."""
+"""The public REST and WebSocket API, served on the app port (docs/design.md §5)."""

@@ -1,4 +1,4 @@
-"""WS /api/runs/{run_id}/stream: a run's results as they land (DESIGN.md §5).
+"""WS /api/runs/{run_id}/stream: a run's results as they land (docs/design.md §5).
 
 The socket reads from a hub subscription, which pulls from the catalog by
 cursor: nothing queues per client. Every send is awaited, so a client that

@@ -1,6 +1,6 @@
 """How stream messages go onto the socket.
 
-The contract (DESIGN.md §5) sends every message as its own JSON object, one
+The contract (docs/design.md §5) sends every message as its own JSON object, one
 WebSocket frame each. Each frame costs the server a fixed ~30-100 µs in
 Granian here, whatever its size, so 50 readers of a 1,000 instances/s run
 would need 50,000 frames a second. `?batch=1` lets a reader opt into one

@@ -1,1 +1,1 @@
-"""The on-disk artifact format of a windtunnel run (DESIGN.md §2–3)."""
+"""The on-disk artifact format of a windtunnel run (docs/design.md §2–3)."""

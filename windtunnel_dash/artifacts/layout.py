@@ -1,4 +1,4 @@
-"""Where a run's files live, and which names are runs at all (DESIGN.md §2, §5).
+"""Where a run's files live, and which names are runs at all (docs/design.md §2, §5).
 
 Run ids are directory names directly under the runs root and nothing else,
 so a hostile id (`..`, slashes, NUL, encoded variants after decoding) never

@@ -1,6 +1,6 @@
 """Reading a run's files: one line at a time for the live tailer, a whole run for tests and tools.
 
-Tolerance rules are DESIGN.md §2–3: blank lines are ignored; a line that is
+Tolerance rules are docs/design.md §2–3: blank lines are ignored; a line that is
 not UTF-8, not JSON or not a JSON object is *unreadable* (counted, skipped,
 never fatal); unknown keys survive in the records' `extra`.
 """
@@ -129,7 +129,7 @@ class RunData:
 
     @property
     def complete(self) -> bool:
-        """DESIGN §2: a summary, or (older layout) a manifest carrying completed_at."""
+        """docs/design.md §2: a summary, or (older layout) a manifest carrying completed_at."""
         return self.summary is not None or bool(self.manifest and self.manifest.completed_at)
 
 

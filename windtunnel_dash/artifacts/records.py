@@ -1,4 +1,4 @@
-"""Typed records for the five artifact files, read tolerantly (DESIGN.md §2).
+"""Typed records for the five artifact files, read tolerantly (docs/design.md §2).
 
 `from_dict` never raises on a JSON object: wrong-typed fields become None,
 unknown keys are kept in `extra`, and the older layout's names

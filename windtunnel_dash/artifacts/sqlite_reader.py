@@ -1,4 +1,4 @@
-"""Reading the runner's SQLite backend (`turbulence.db`, DESIGN.md §2) without ever writing to it.
+"""Reading the runner's SQLite backend (`turbulence.db`, docs/design.md §2) without ever writing to it.
 
 The database is opened read-only (`mode=ro`): no journal, lock file or WAL is
 ever created, so a runs root on a read-only filesystem works. The runner commits
@@ -30,7 +30,7 @@ from .records import Assertion, Instance, Step, as_dict, as_int, as_str
 _MICROSECOND = timedelta(microseconds=1)
 BUSY_TIMEOUT_S = 1.0  # SQLite's own wait for a writer's lock, per statement, before `Busy`
 
-# Columns read from each table, in this order (rowid first): what the runner writes (DESIGN.md §2).
+# Columns read from each table, in this order (rowid first): what the runner writes (docs/design.md §2).
 COLUMNS = {
     "runs": ("id", "started_at", "sut_name", "scenario_ids", "seed", "config"),
     "instances": ("id", "scenario_id", "correlation_id", "status", "started_at", "completed_at", "entry_data", "error"),

@@ -1,4 +1,4 @@
-"""A RunWriter that stores a run as `turbulence run --storage sqlite` does (DESIGN.md §2).
+"""A RunWriter that stores a run as `turbulence run --storage sqlite` does (docs/design.md §2).
 
 One `turbulence.db` per run directory, no manifest and no JSONL: the run's
 metadata is the `runs` row, and every record is one row committed in its own

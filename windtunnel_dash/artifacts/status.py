@@ -1,4 +1,4 @@
-"""The one definition of instance status, pass rate, percentiles and run status (DESIGN.md §2–3).
+"""The one definition of instance status, pass rate, percentiles and run status (docs/design.md §2–3).
 
 Everything in the project calls these, so the UI filters, the API and the
 catalog can never disagree about which set an instance is in.
@@ -17,7 +17,7 @@ PASSED: InstanceStatus = "passed"
 FAILED: InstanceStatus = "failed"
 ERROR: InstanceStatus = "error"
 INSTANCE_STATUSES: tuple[InstanceStatus, ...] = (PASSED, FAILED, ERROR)
-# The order of sort=status (DESIGN.md §5): error, failed, passed.
+# The order of sort=status (docs/design.md §5): error, failed, passed.
 STATUS_RANK: dict[str, int] = {ERROR: 0, FAILED: 1, PASSED: 2}
 
 

@@ -1,4 +1,4 @@
-"""A run writer any Python runner can use, producing exactly what the reader reads (DESIGN.md §2).
+"""A run writer any Python runner can use, producing exactly what the reader reads (docs/design.md §2).
 
 Every record becomes one complete line, appended with a single write and
 flushed, under a lock: a tailer never sees a torn line even when several

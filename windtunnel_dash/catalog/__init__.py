@@ -1,4 +1,4 @@
-"""The catalog: a derived, queryable index of every run's lines (DESIGN.md §4)."""
+"""The catalog: a derived, queryable index of every run's lines (docs/design.md §4)."""
 
 from .store import Catalog, RunChanges
 

@@ -116,7 +116,7 @@ def _create_or_migrate(conn: Connection) -> None:
 
 
 # -- faults: a catalog deleted, corrupted or unwritable under a running app ----------------------------
-# The catalog is derived from the files (DESIGN §1), so a lost or corrupt SQLite file is recreated
+# The catalog is derived from the files (docs/design.md §1), so a lost or corrupt SQLite file is recreated
 # empty and refilled by re-reading the runs; an unwritable one is waited out (its offsets commit
 # with its rows, so nothing is lost or read twice when writes work again).
 

@@ -1,6 +1,6 @@
 """What catalog queries return: typed, read-only rows shared by the API and the pages.
 
-`to_api()` gives the camelCase JSON of DESIGN.md §5, so the stream, REST and
+`to_api()` gives the camelCase JSON of docs/design.md §5, so the stream, REST and
 anything else that serialises a row say the same thing.
 """
 

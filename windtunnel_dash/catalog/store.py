@@ -126,7 +126,7 @@ def _read_lines(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
 
 
 def _records_at(run_path: Path, name: str, spans: list[Any]) -> list[dict[str, Any]]:
-    """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (DESIGN.md §2)."""
+    """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (docs/design.md §2)."""
     if not layout.uses_database(run_path):
         return _read_lines(run_path / name, spans)
     keys = [span.instance_id if name == layout.INSTANCES else span.pos for span in spans]

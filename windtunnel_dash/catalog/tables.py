@@ -4,7 +4,7 @@ Per-line rows keep where their line is (`pos`, `size` in the run's file), not
 the line: detail views re-read the few lines they show from the files, which
 stay the source of truth, so ingest neither re-serialises nor stores bodies
 twice. The columns beside are what lists filter and sort on. `(run_key, seq)` is the primary key of every
-line table, which makes ingest idempotent (DESIGN.md §7); `run_key` is the run's small integer from
+line table, which makes ingest idempotent (docs/design.md §7); `run_key` is the run's small integer from
 `run_keys`, so line rows and their index entries do not repeat the run id's text (a fifth of ingest's
 SQLite time). Seqs, byte positions and offsets are 64-bit (BIGINT): on Postgres an INTEGER stops at 2 GB
 of file (SQLite stores both alike).

@@ -47,7 +47,7 @@ def pass_rate_tone(rate: float, total: int) -> Tone:
 
 
 def format_pass_rate(rate: float, total: int) -> str:
-    """'97.5%' with one decimal, as DESIGN §3 rounds it; an em dash before any result."""
+    """'97.5%' with one decimal, as docs/design.md §3 rounds it; an em dash before any result."""
     return f"{rate:.1f}%" if total > 0 else "—"
 
 

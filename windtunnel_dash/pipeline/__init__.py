@@ -1,1 +1,1 @@
-"""Files → watcher → tailer → catalog → hub: the live engine (DESIGN.md §4)."""
+"""Files → watcher → tailer → catalog → hub: the live engine (docs/design.md §4)."""

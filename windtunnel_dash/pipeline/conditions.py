@@ -1,6 +1,6 @@
 """What is wrong with the pipeline right now: said once in the log, shown on every page and in /api/health.
 
-A dashboard must never claim to be live while it is not (DESIGN.md §4). Whatever
+A dashboard must never claim to be live while it is not (docs/design.md §4). Whatever
 part of the pipeline finds that it cannot do its job (file watches ran out, the
 runs root vanished, the catalog cannot be written or reached) sets a condition
 under its own key, and clears it when the job works again. Conditions are set

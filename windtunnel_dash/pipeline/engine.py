@@ -1,4 +1,4 @@
-"""The engine: watcher → tailers → catalog → hub, one per process (DESIGN.md §1, §4).
+"""The engine: watcher → tailers → catalog → hub, one per process (docs/design.md §1, §4).
 
 File events are handled on the watcher's own thread, which polls the changed
 runs right there: an append reaches the catalog without waiting for the event
@@ -240,7 +240,7 @@ class Engine:
         return {os.path.basename(path) for root in self.roots for path in run_dirs(str(root))}
 
     async def ensure_run(self, run_id: str) -> bool:
-        """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (DESIGN §4)."""
+        """Is `run_id` a run? A directory the watcher has not reported yet is ingested now (docs/design.md §4)."""
         if not layout.is_safe_run_id(run_id):
             return False
         if run_id in self._known:
@@ -266,7 +266,7 @@ class Engine:
 
     async def find_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         """One instance, or None. One the catalog lacks may be a line written a moment ago, before
-        its file event was handled: the run's files are read up to date before the answer is no (DESIGN §4)."""
+        its file event was handled: the run's files are read up to date before the answer is no (docs/design.md §4)."""
         detail = await asyncio.to_thread(self.catalog.get_instance, run_id, instance_id)
         if detail is None and await self.ensure_run(run_id):
             if self.leading:

@@ -1,4 +1,4 @@
-"""The live hub: wakes readers when a run's catalog rows change (DESIGN.md §4 "Hub", "Cadence").
+"""The live hub: wakes readers when a run's catalog rows change (docs/design.md §4 "Hub", "Cadence").
 
 One channel per run per process, however many readers. A reader holds only
 cursors; when the run moves past them it pulls what is new from the catalog,

@@ -5,10 +5,10 @@ It imports only artifacts/ (not the catalog, SQLAlchemy or Reflex), so a worker 
 Step and assertion rows come out whole: their seq is their line's byte position + 1
 (increasing in file order, so it serves as the hub's cursor) and the run key is
 passed in, so the tailer adds nothing to them (only older-layout step numbers).
-An instance's seq is a public, dense position (DESIGN.md §4): the tailer numbers
+An instance's seq is a public, dense position (docs/design.md §4): the tailer numbers
 instance rows in file order. Parsing is most of ingest's
 cost, so on a big backlog the tailer hands blocks to worker processes while it
-commits the previous block (DESIGN.md §4: ingest must keep up with runners).
+commits the previous block (docs/design.md §4: ingest must keep up with runners).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class _AssertionLine(msgspec.Struct, gc=False):
 
 @dataclass(frozen=True, slots=True)
 class _LineKind:
-    """How one file's lines become records: a fast typed decode, else the tolerant record (DESIGN.md §2).
+    """How one file's lines become records: a fast typed decode, else the tolerant record (docs/design.md §2).
 
     The typed decode builds only the keys a row needs and skips the rest (step bodies and headers are most
     of a line's bytes) while still checking the syntax. It accepts only values the record's rules would

@@ -1,4 +1,4 @@
-"""Tailing a run stored in the runner's `turbulence.db` into the catalog (DESIGN.md §2, §4).
+"""Tailing a run stored in the runner's `turbulence.db` into the catalog (docs/design.md §2, §4).
 
 A RunTailer whose "lines" are table rows: each table is read after the rowid
 last committed (kept in the catalog's offsets, under the name of the JSONL file
@@ -115,7 +115,7 @@ class SqliteRunTailer(RunTailer):
         return self._ids
 
     def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        """Only ids not seen yet take a seq: a replaced row is the same instance (DESIGN.md §2)."""
+        """Only ids not seen yet take a seq: a replaced row is the same instance (docs/design.md §2)."""
         ids, new = self._known_ids(), []
         for row in parsed:
             instance_id = row[2]  # INSTANCE_FIELDS

@@ -1,4 +1,4 @@
-"""Tailing one run directory into the catalog (DESIGN.md §4).
+"""Tailing one run directory into the catalog (docs/design.md §4).
 
 Reads each line file from its stored byte offset, only up to the last `\\n`
 (a half-written line waits for its other half), and commits the parsed rows,

@@ -1,1 +1,1 @@
-"""Reflex states: what each page shows, fed by background tasks (DESIGN.md §6)."""
+"""Reflex states: what each page shows, fed by background tasks (docs/design.md §6)."""

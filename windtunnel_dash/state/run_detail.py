@@ -4,7 +4,7 @@ The URL query (status, sort, page, q) is the source of truth for the grid: the
 filter bar, sort headers and pager are plain links, so every change navigates,
 Reflex re-runs `on_load`, the old `follow` is cancelled and a new one starts
 for the new view. That keeps one task per tab, no races between handlers, and
-the task dies with the tab (REFLEX_NOTES §1).
+the task dies with the tab (docs/reflex.md §1).
 
 `follow` applies each hub batch in ONE `async with self:` block (one delta).
 Catalog calls run in threads outside the lock. Slow aggregates (charts, header,

@@ -3,7 +3,7 @@
 The URL (`?sort=&q=&limit=`) is the only source of the view: sort headers,
 "show more" and the search box navigate, navigation re-runs `on_load`, and
 Reflex cancels the previous `follow` task and starts a new one that reads the
-new query (REFLEX_NOTES §1, §7). Catalog reads happen outside `async with self:`;
+new query (docs/reflex.md §1, §7). Catalog reads happen outside `async with self:`;
 each wake-up applies one batch in one block, at most `max_updates_per_s` a second.
 """
 
