@@ -29,7 +29,7 @@ from fastapi.responses import StreamingResponse
 
 from windtunnel_dash.api.jsonsafe import dumps
 from windtunnel_dash.api.bounds import BoundedRoute
-from windtunnel_dash.api.rest import InstanceSort, RunId, _run_or_404
+from windtunnel_dash.api.rest import InstanceSort, RunId, Search, _run_or_404
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.catalog.rows import InstanceRow
 from windtunnel_dash.pipeline.engine import get_engine
@@ -108,7 +108,6 @@ async def _export(
 
 
 Sort = Annotated[InstanceSort, Query(description="as the instances endpoint")]
-Search = Annotated[str, Query(description="case-insensitive substring of instance or correlation id")]
 
 
 @router.get("/runs/{run_id}/instances.csv", response_class=StreamingResponse)

@@ -29,6 +29,9 @@ RunId = Annotated[str, Path(description="The run's directory name under the runs
                             examples=["run_20261126_151613"])]
 InstanceId = Annotated[str, Path(description="The instance's id, as its runner wrote it", examples=["inst_c609abfd4f82"])]
 # Every route: integer parameters bounded (bounds.py), errors documented (spec.py), 405/HEAD (fallback.py).
+# Any text but NUL: Postgres can neither store nor compare it in text (the fuzzer's 500 on a Postgres catalog).
+Search = Annotated[str, Query(description="case-insensitive substring of instance or correlation id",
+                              pattern=r"^[^\x00]*$")]
 router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
 
@@ -84,7 +87,7 @@ async def list_instances(
     sort: Annotated[InstanceSort, Query(description="ties break by seq; status: error, failed, passed")] = "-seq",
     page: Annotated[int, Query(ge=1, description="1-based")] = 1,
     limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 50,
-    q: Annotated[str, Query(description="case-insensitive substring of instance or correlation id")] = "",
+    q: Search = "",
 ) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
     await _run_or_404(request, run_id)

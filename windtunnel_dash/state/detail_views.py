@@ -90,7 +90,7 @@ class View:
             status=status if status in FILTERS else "",
             sort=sort if sort in SORTS else "-seq",
             page=page,
-            q=params.get("q", "").strip()[:200],
+            q=params.get("q", "").replace("\x00", "").strip()[:200],  # no NUL: Postgres text cannot hold it
             baseline=params.get("baseline", "").strip()[:255],
         )
 

@@ -94,7 +94,7 @@ class ListQuery:
             limit = PAGE_SIZE
         return cls(
             sort=sort if sort in SORTS else DEFAULT_SORT,
-            q=params.get("q", ""),
+            q=params.get("q", "").replace("\x00", ""),  # no NUL: Postgres text cannot hold it
             limit=min(max(limit, PAGE_SIZE), MAX_LIMIT),
         )
 
