@@ -198,3 +198,58 @@ def test_artifact_directories_cost_no_watches_and_new_runs_are_watched(tmp_path:
         _until(lambda: any("later" in runs for runs in changed + found), what="the new run's append")
     finally:
         watcher.stop()
+
+
+class RecordingNotify:
+    """Real RustNotify that records the stop_event of every watch call."""
+
+    def __init__(self) -> None:
+        self.stop_events: list[object] = []
+
+    def __call__(self, *args):
+        real = RustNotify(*args)
+        recorded = self.stop_events
+
+        class Recording:
+            def watch(self, debounce_ms, step_ms, timeout_ms, stop_event):
+                recorded.append(stop_event)
+                return real.watch(debounce_ms, step_ms, timeout_ms, stop_event)
+
+            def close(self):
+                real.close()
+
+            def __repr__(self):
+                return repr(real)
+
+        return Recording()
+
+
+def test_a_rescan_never_drops_another_runs_pending_append(tmp_path: Path) -> None:
+    """watchfiles clears the changes it holds when its stop_event is set: a rescan (a new run's directory)
+    used as a stop_event dropped an append to another run made in the same step. The watcher must not
+    give RustNotify a stop_event; it wakes on a short timeout instead."""
+    notifier = RustNotify([str(tmp_path)], False, False, 100, False, False)
+    try:
+        (tmp_path / "pending.jsonl").write_bytes(b"x\n")
+        time.sleep(0.05)  # the change is in watchfiles' set, not yet returned
+        stop = threading.Event()
+        stop.set()
+        assert notifier.watch(10, 3, 2000, stop) == "stop"
+        assert notifier.watch(10, 3, 50, None) == "timeout"  # the pending change is gone
+    finally:
+        notifier.close()
+
+    root = tmp_path / "runs"
+    write_manifest(root / "run_a")
+    changed: list[set[str]] = []
+    recording = RecordingNotify()
+    watcher = RunsWatcher([root], changed.append, lambda runs: None, Conditions(), factory=recording)
+    watcher.start()
+    try:
+        _until(lambda: watcher.watches == 2, what="the root and run_a watched")
+        write_manifest(root / "run_b")  # a structure change: the watcher rescans and rebuilds
+        append(root / "run_a" / "instances.jsonl", b"{}\n")
+        _until(lambda: any("run_a" in runs for runs in changed), what="run_a's append")
+    finally:
+        watcher.stop()
+    assert recording.stop_events and all(event is None for event in recording.stop_events)

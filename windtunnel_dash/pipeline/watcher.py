@@ -41,6 +41,10 @@ STEP_MS = 3
 DEBOUNCE_MS = 40  # caps how long a continuous stream of writes can hold a batch back
 FALLBACK_POLL_MS = 500  # polling interval when inotify cannot be used: a line trails by ≤ 0.5 s
 CHECK_MS = 1000  # how often roots are checked and the set of runs rescanned
+# How long one RustNotify.watch call may wait with nothing to report, so a rescan or stop is served this
+# soon. Not a stop_event: watchfiles clears the changes it holds when its stop_event is set (src/lib.rs),
+# and a rescan asked for by one run's new directory would drop another run's pending append.
+WAKE_MS = 100
 RETRY_S = 60.0  # a watcher cut short by the system retries the whole set this often
 MAX_WATCHES_PATH = "/proc/sys/fs/inotify/max_user_watches"
 
@@ -67,14 +71,6 @@ def system_watch_limit() -> int | None:
         return None
 
 
-class _Either:
-    """A stop_event for `RustNotify.watch` that is set when any of its events is."""
-
-    def __init__(self, *events: threading.Event) -> None:
-        self._events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self._events)
 
 
 class RunsWatcher:
@@ -131,7 +127,6 @@ class RunsWatcher:
         identity: dict[str, tuple[int, int]] = {}
         dirs: list[str] = []
         checked = 0.0
-        wake = _Either(self._stop, self._rescan)
         while not self._stop.is_set():
             if self._rescan.is_set() or time.monotonic() - checked >= CHECK_MS / 1000:
                 self._rescan.clear()
@@ -146,7 +141,7 @@ class RunsWatcher:
                 self._rescan.wait(CHECK_MS / 1000)
                 continue
             try:
-                result = native.watch(self._debounce_ms, self._step_ms, CHECK_MS, wake)
+                result = native.watch(self._debounce_ms, self._step_ms, WAKE_MS, None)
             except Exception as exc:  # noqa: BLE001 - e.g. "error in underlying watcher": rebuild, never die
                 log.warning("file watching failed (%s); rebuilding the watcher", exc)
                 native.close()
