@@ -64,7 +64,8 @@ def main() -> None:
     for step in (int(s) for s in args.steps.split(",")):
         RunsWatcher.__init__.__kwdefaults__["step_ms"] = step
         with tempfile.TemporaryDirectory() as tmp:
-            latencies = asyncio.run(measure(Path(tmp) / "latency", args.appends))
+            (Path(tmp) / "latency").mkdir()
+            latencies = asyncio.run(measure(Path(tmp) / "latency", args.appends, "jsonl"))
             idle = asyncio.run(idle_share(Path(tmp) / "idle"))
         p50, p95 = nearest_rank(latencies, 50), nearest_rank(latencies, 95)
         print(f"step {step:2d} ms: append → hub p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(latencies)} appends; "
