@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from scripts import local_services
 from tests.api.streamclient import StreamReader, stream_url
 from tests.app_server import AppServer, running_app
+from tests.polling import until
 
 INSTANCES = 6000
 RATE = 1000
@@ -45,15 +46,6 @@ def _health(app: AppServer) -> dict[str, Any]:
     return httpx.get(app.url("/api/health"), timeout=5, headers={"Connection": "close"}).json()
 
 
-def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def _ingester(app: AppServer, run_id: str, *, other_than: int | None = None) -> int | None:
@@ -108,24 +100,24 @@ class ReconnectingStream:
 
 
 def test_a_killed_ingesting_worker_is_replaced_and_every_reader_ends_exact(cluster: AppServer, page: Page) -> None:
-    pids = _until(lambda: len(seen := {_health(cluster)["pid"] for _ in range(40)}) == WORKERS and seen,
+    pids = until(lambda: len(seen := {_health(cluster)["pid"] for _ in range(40)}) == WORKERS and seen,
                   60, f"{WORKERS} workers answering")
     run_id = cluster.simulate(wait=False, instances=INSTANCES, rate=RATE, fail_rate=0.05)
-    _until(lambda: _total(cluster, run_id) > 0, 30, "the run's first instances")
+    until(lambda: _total(cluster, run_id) > 0, 30, "the run's first instances")
 
     page.goto(cluster.url(f"/runs/{run_id}"))
     expect(page.get_by_test_id("instance-grid")).to_be_visible(timeout=LOAD_TIMEOUT)
     stream = ReconnectingStream(cluster, run_id)
 
-    leader = _until(lambda: _ingester(cluster, run_id), 20, "the worker that ingests the run")
+    leader = until(lambda: _ingester(cluster, run_id), 20, "the worker that ingests the run")
     assert leader in pids
     answers = [_health(cluster) for _ in range(30)]
     assert {a["pid"] for a in answers if a["ingesting"]} == {leader}, "more than one worker ingests"
 
-    _until(lambda: _total(cluster, run_id) >= INSTANCES // 2, 60, "half the run")
+    until(lambda: _total(cluster, run_id) >= INSTANCES // 2, 60, "half the run")
     os.kill(leader, signal.SIGKILL)
     killed_at = time.monotonic()
-    successor = _until(lambda: _ingester(cluster, run_id, other_than=leader), 5, "another worker to take over")
+    successor = until(lambda: _ingester(cluster, run_id, other_than=leader), 5, "another worker to take over")
     print(f"hand-over: worker {successor} ingests {time.monotonic() - killed_at:.2f} s after {leader} was killed")
 
     stream.join(END_TIMEOUT_S)

@@ -14,6 +14,8 @@ from windtunnel_dash import demo
 from windtunnel_dash.artifacts.layout import INSTANCES, MANIFEST, SUMMARY
 from windtunnel_dash.settings import Settings
 
+from tests.polling import until
+
 DEADLINE_S = 30.0
 
 
@@ -31,12 +33,6 @@ def _run(root: Path, name: str, *files: str, age_s: float = 0.0) -> Path:
     return run
 
 
-def _wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_simulator_command_maps_keyword_flags_to_options(tmp_path: Path) -> None:
@@ -64,7 +60,7 @@ def test_start_demo_run_writes_a_live_run_in_the_data_dir_and_stops_with_the_app
     run_id = demo.start_demo_run(settings)
     try:
         run = tmp_path / "data" / "demo-runs" / run_id
-        _wait_for(lambda: (run / INSTANCES).is_file() and (run / INSTANCES).stat().st_size > 0, "instance lines")
+        until(lambda: (run / INSTANCES).is_file() and (run / INSTANCES).stat().st_size > 0, DEADLINE_S, "instance lines")
         assert demo.has_running_run(settings.demo_runs_dir)
     finally:
         demo._stop_children()
@@ -89,7 +85,7 @@ def test_each_start_keeps_the_last_five(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(demo, "DEMO_FLAGS", {"instances": 1, "rate": 1000})
     try:
         run_id = demo.start_demo_run(settings)
-        _wait_for(lambda: (settings.demo_runs_dir / run_id).is_dir(), "the new demo run")
+        until(lambda: (settings.demo_runs_dir / run_id).is_dir(), DEADLINE_S, "the new demo run")
     finally:
         demo._stop_children()
     kept = sorted(p.name for p in settings.demo_runs_dir.iterdir())

@@ -16,6 +16,7 @@ from windtunnel_dash.pipeline.conditions import Conditions
 from windtunnel_dash.pipeline.watch_plan import ADDED, DELETED, MODIFIED, WatchPlan, plan, reduce_events
 from windtunnel_dash.pipeline.watcher import RunsWatcher, is_watch_limit
 
+from tests.polling import until
 from tests.unit.pipeline_support import append, instance_line, write_manifest
 
 ROOT = os.path.join(os.sep, "data", "runs")
@@ -107,12 +108,6 @@ class RefusingNotify:
         return RustNotify(paths, debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied)
 
 
-def _until(check, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def test_past_the_system_limit_the_rest_is_polled_with_a_warning_and_appends_still_arrive(tmp_path: Path) -> None:
@@ -126,7 +121,7 @@ def test_past_the_system_limit_the_rest_is_polled_with_a_warning_and_appends_sti
                           conditions, factory=refusing)
     watcher.start()
     try:
-        _until(lambda: watcher.mode == "mixed", what="a mixed plan")
+        until(lambda: watcher.mode == "mixed", what="a mixed plan")
         assert watcher.watches == 3 and len(watcher.plan.polled) == 4
         assert refusing.native_sizes[0] == 7  # roots + every run was tried first, then searched down
         warning = conditions.get("watch")
@@ -134,7 +129,7 @@ def test_past_the_system_limit_the_rest_is_polled_with_a_warning_and_appends_sti
         for path in (Path(p) for p in watcher.plan.native[1:] + watcher.plan.polled):
             written = time.monotonic()
             append(path / "instances.jsonl", instance_line(1))
-            _until(lambda: any(path.name in runs for _, runs in changed), what=f"{path.name}'s append")
+            until(lambda: any(path.name in runs for _, runs in changed), what=f"{path.name}'s append")
             late = next(t for t, runs in changed if path.name in runs) - written
             assert late <= 1.0, (path.name, late)  # polled runs trail by at most a second
             changed.clear()
@@ -156,11 +151,11 @@ def test_where_inotify_is_unavailable_everything_is_polled_with_a_warning(tmp_pa
     watcher = RunsWatcher([root], changed.append, changed.append, conditions, factory=no_inotify)
     watcher.start()
     try:
-        _until(lambda: watcher.mode == "polling", what="polling")
+        until(lambda: watcher.mode == "polling", what="polling")
         assert "unavailable" in conditions.get("watch").message
         write_manifest(root / "run_b")  # a new run is found by polling the root
         append(root / "run_b" / "instances.jsonl", instance_line(1))
-        _until(lambda: any("run_b" in runs for runs in changed), what="run_b")
+        until(lambda: any("run_b" in runs for runs in changed), what="run_b")
     finally:
         watcher.stop()
 
@@ -173,9 +168,9 @@ def test_polling_asked_for_by_setting_is_not_a_warning(tmp_path: Path) -> None:
     watcher = RunsWatcher([root], changed.append, changed.append, conditions, poll_ms=200)
     watcher.start()
     try:
-        _until(lambda: watcher.mode == "polling" and watcher.plan.polled, what="polling")
+        until(lambda: watcher.mode == "polling" and watcher.plan.polled, what="polling")
         append(root / "run_a" / "instances.jsonl", instance_line(1))
-        _until(lambda: any("run_a" in runs for runs in changed), what="run_a")
+        until(lambda: any("run_a" in runs for runs in changed), what="run_a")
         assert conditions.items() == [] and watcher.watches == 0
     finally:
         watcher.stop()
@@ -191,11 +186,11 @@ def test_artifact_directories_cost_no_watches_and_new_runs_are_watched(tmp_path:
     watcher = RunsWatcher([root], changed.append, found.append, Conditions())
     watcher.start()
     try:
-        _until(lambda: watcher.watches == 2, what="root + one run")
+        until(lambda: watcher.watches == 2, what="root + one run")
         write_manifest(root / "later")
-        _until(lambda: watcher.watches == 3, what="the new run watched")
+        until(lambda: watcher.watches == 3, what="the new run watched")
         append(root / "later" / "instances.jsonl", instance_line(1))
-        _until(lambda: any("later" in runs for runs in changed + found), what="the new run's append")
+        until(lambda: any("later" in runs for runs in changed + found), what="the new run's append")
     finally:
         watcher.stop()
 
@@ -246,10 +241,10 @@ def test_a_rescan_never_drops_another_runs_pending_append(tmp_path: Path) -> Non
     watcher = RunsWatcher([root], changed.append, lambda runs: None, Conditions(), factory=recording)
     watcher.start()
     try:
-        _until(lambda: watcher.watches == 2, what="the root and run_a watched")
+        until(lambda: watcher.watches == 2, what="the root and run_a watched")
         write_manifest(root / "run_b")  # a structure change: the watcher rescans and rebuilds
         append(root / "run_a" / "instances.jsonl", b"{}\n")
-        _until(lambda: any("run_a" in runs for runs in changed), what="run_a's append")
+        until(lambda: any("run_a" in runs for runs in changed), what="run_a's append")
     finally:
         watcher.stop()
     assert recording.stop_events and all(event is None for event in recording.stop_events)
