@@ -17,6 +17,7 @@ from windtunnel_dash.api.bounds import BoundedRoute
 from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
+from windtunnel_dash.api.rest import run_or_404
 from windtunnel_dash.api.rest import RunId
 from windtunnel_dash.catalog.compare import NONE, Comparison, UnknownBaseline, compare, read_figures
 from windtunnel_dash.pipeline.engine import get_engine
@@ -96,8 +97,7 @@ async def compare_run(
     and the failure kinds the baseline did not have. Default baseline: the most recent complete run with
     the same SUT and scenario set that started before this one."""
     engine = get_engine()
-    if await find_run(engine, request, run_id) is None:
-        raise not_found(f"run {run_id!r}")
+    await run_or_404(request, run_id)
     if baseline not in ("", NONE) and await find_run(engine, request, baseline) is None:
         raise not_found(f"baseline run {baseline!r}")
     try:

@@ -29,7 +29,7 @@ from fastapi.responses import StreamingResponse
 
 from windtunnel_dash.api.jsonsafe import dumps
 from windtunnel_dash.api.bounds import BoundedRoute
-from windtunnel_dash.api.rest import InstanceSort, RunId, Search, _run_or_404
+from windtunnel_dash.api.rest import InstanceSort, RunId, Search, run_or_404
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.catalog.rows import InstanceRow
 from windtunnel_dash.pipeline.engine import get_engine
@@ -95,7 +95,7 @@ async def _encoded(head: str, rows: Iterator[list[InstanceRow]], render: Callabl
 async def _export(
     request: Request, run_id: str, status: InstanceStatus | None, sort: str, q: str, suffix: str
 ) -> StreamingResponse:
-    await _run_or_404(request, run_id)
+    await run_or_404(request, run_id)
     rows = get_engine().catalog.iter_instances(run_id, status=status, sort=sort, q=q, chunk=CHUNK_ROWS)
     if suffix == "csv":
         body, media = _encoded(csv_header(), rows, csv_lines), "text/csv; charset=utf-8"

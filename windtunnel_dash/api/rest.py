@@ -35,7 +35,7 @@ Search = Annotated[str, Query(description="case-insensitive substring of instanc
 router = APIRouter(prefix="/api", route_class=BoundedRoute)
 
 
-async def _run_or_404(request: Request, run_id: str) -> RunRow:
+async def run_or_404(request: Request, run_id: str) -> RunRow:
     run = await find_run(get_engine(), request, run_id)
     if run is None:
         raise not_found(f"run {run_id!r}")
@@ -75,7 +75,7 @@ async def list_runs(
 @router.get("/runs/{run_id}", response_model=schemas.RunDetail, tags=["runs"])
 async def get_run(request: Request, run_id: RunId) -> SafeJSONResponse:
     """One run with its stats, per-scenario breakdown, unreadable line count and config."""
-    run = await _run_or_404(request, run_id)
+    run = await run_or_404(request, run_id)
     return SafeJSONResponse(run.to_api(detail=True))
 
 
@@ -90,7 +90,7 @@ async def list_instances(
     q: Search = "",
 ) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
-    await _run_or_404(request, run_id)
+    await run_or_404(request, run_id)
     limit = min(limit, MAX_LIMIT)
     items, total = await asyncio.to_thread(
         get_engine().catalog.list_instances, run_id, status=status, sort=sort, page=page, limit=limit, q=q
@@ -101,7 +101,7 @@ async def list_instances(
 @router.get("/runs/{run_id}/instances/{instance_id}", response_model=schemas.InstanceDetail, tags=["instances"])
 async def get_instance(request: Request, run_id: RunId, instance_id: InstanceId) -> SafeJSONResponse:
     """One instance with its entry data and steps (observations and assertions)."""
-    await _run_or_404(request, run_id)
+    await run_or_404(request, run_id)
     detail = await get_engine().find_instance(run_id, instance_id)
     if detail is None:
         raise not_found(f"instance {instance_id!r} of run {run_id!r}")
