@@ -23,11 +23,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.app_server import AppServer, running_app  # noqa: E402
+from tests.app_server import AppServer, launch_chromium, running_app  # noqa: E402
 from windtunnel_dash.artifacts.writer import RunWriter, utc_iso  # noqa: E402
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
 SCENARIOS = ("checkout-flow", "browse-catalog", "user-signup")
 _T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
@@ -133,7 +131,7 @@ def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        browser = launch_chromium(p)  # WINDTUNNEL_DASH_BROWSER, as in the e2e tests
         try:
             yield browser
         finally:
