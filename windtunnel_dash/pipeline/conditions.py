@@ -65,7 +65,7 @@ class Conditions:
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
             if not loop.is_closed():
-                loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(None))
+                loop.call_soon_threadsafe(_settle, future)
 
     async def wait_changed(self, version: int, timeout: float | None = None) -> int:
         """Wait until `version` is no longer current (or `timeout`); returns the current version."""
@@ -85,3 +85,9 @@ class Conditions:
                 if (loop, future) in self._waiters:
                     self._waiters.remove((loop, future))
         return self.version
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    """Wake one waiter, on its own loop; a waiter that timed out meanwhile is left alone."""
+    if not future.done():
+        future.set_result(None)

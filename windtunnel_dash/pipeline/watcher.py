@@ -314,7 +314,7 @@ def _signature(path: str, is_root: bool) -> Any:
     """What polling compares: a root's run names, or a run's files' (inode, size, mtime in ns)."""
     if is_root:
         return frozenset(os.path.basename(d) for d in run_dirs(path))
-    stats = []
+    stats: list[tuple[int, int, int] | None] = []
     for name in RUN_FILES:
         try:
             st = os.stat(os.path.join(path, name))
