@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.app_server import AppServer, running_app  # noqa: E402
-from windtunnel_dash.artifacts.writer import RunWriter, utc_iso  # noqa: E402
+from windtunnel_dash.artifacts.writer import RunWriter  # noqa: E402
+from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

@@ -15,7 +15,7 @@ from reflex_base.vars.function import ArgsFunctionOperation
 from reflex_components_core.core.banner import connect_error_var_data, has_connection_errors
 from reflex_components_moment.moment import Moment
 
-from windtunnel_dash.components.format import DURATION_FORMAT
+from windtunnel_dash.format import DURATION_FORMAT
 from windtunnel_dash.components.status import pill
 
 TICK_MS = 1000

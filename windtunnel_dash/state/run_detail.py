@@ -31,7 +31,7 @@ import reflex as rx
 
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
-from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
+from windtunnel_dash.format import browser_time, format_duration
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
 from windtunnel_dash.state.cadence import CHARTS, DetailCadence
@@ -358,8 +358,8 @@ class RunDetailState(rx.State):
             self,
             sut_name=run.sut_name or "",
             scenario_ids=list(run.scenario_ids),
-            started_at=iso_utc(parse_utc(run.started_at)),
-            completed_at=iso_utc(parse_utc(run.completed_at)),
+            started_at=browser_time(run.started_at),
+            completed_at=browser_time(run.completed_at),
             run_status=run.status,
             planned=run.planned or 0,
             final_duration=format_duration(run.duration_ms),

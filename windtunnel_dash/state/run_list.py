@@ -20,17 +20,11 @@ from windtunnel_dash import demo
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
-from windtunnel_dash.components.format import (
-    epoch_ms,
-    format_count,
-    format_duration,
-    format_pass_rate,
-    parse_utc,
-    pass_rate_tone,
-)
+from windtunnel_dash.format import format_count, format_duration, format_pass_rate, pass_rate_tone
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed
+from windtunnel_dash.timefmt import epoch_ms, parse_utc
 
 SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
 DEFAULT_SORT = "-started"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.format import format_count
+from windtunnel_dash.format import format_count
 from windtunnel_dash.state.run_detail import RunLiveState
 
 LIVE_STATUSES = ("running", "failing")
