@@ -6,8 +6,8 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from windtunnel_dash.catalog.rows import RunRow, Stats
-from windtunnel_dash.format import format_duration, pass_rate_tone
 from windtunnel_dash.components.live import relative_time, ticking_duration
+from windtunnel_dash.format import format_duration, pass_rate_tone
 from windtunnel_dash.state.run_list import MAX_LIMIT, PAGE_SIZE, ListQuery, live_cells, to_list_row
 
 

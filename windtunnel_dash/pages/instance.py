@@ -11,9 +11,9 @@ import reflex as rx
 from windtunnel_dash.components.breadcrumb import breadcrumb
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.components.live import relative_time, tick_provider
-from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.state.instance import InstanceState as S
 from windtunnel_dash.state.instance_views import AssertionView, AttemptView, StepView
+from windtunnel_dash.views.shell import app_shell
 
 
 def _crumbs() -> rx.Component:

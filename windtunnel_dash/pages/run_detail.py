@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.charts import latency_distribution, results_over_time
-from windtunnel_dash.components.compare import compare_bar, new_failure_kinds
-from windtunnel_dash.components.failures_panel import failures_panel
-from windtunnel_dash.components.instance_grid import SEARCH_ID, instance_grid
-from windtunnel_dash.components.live import offline_class, tick_provider
-from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.breadcrumb import breadcrumb
-from windtunnel_dash.components.run_header import run_header
-from windtunnel_dash.components.summary_cards import scenario_breakdown, summary_cards
+from windtunnel_dash.components.live import offline_class, tick_provider
 from windtunnel_dash.state.run_detail import RunDetailState as S
+from windtunnel_dash.views.charts import latency_distribution, results_over_time
+from windtunnel_dash.views.compare import compare_bar, new_failure_kinds
+from windtunnel_dash.views.failures_panel import failures_panel
+from windtunnel_dash.views.instance_grid import SEARCH_ID, instance_grid
+from windtunnel_dash.views.run_header import run_header
+from windtunnel_dash.views.shell import app_shell
+from windtunnel_dash.views.summary_cards import scenario_breakdown, summary_cards
 
 
 def _not_found() -> rx.Component:

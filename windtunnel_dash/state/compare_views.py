@@ -8,6 +8,7 @@ latencies are milliseconds. An interval end the data cannot bound yet shows as
 from __future__ import annotations
 
 import dataclasses
+
 from windtunnel_dash.catalog.compare import BaselineOption, Comparison, Delta, ListDelta, RowDelta
 from windtunnel_dash.catalog.failures import Kind
 from windtunnel_dash.format import format_duration

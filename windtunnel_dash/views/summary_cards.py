@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.compare import card_delta, scenario_delta
 from windtunnel_dash.components.live import ticking_duration
 from windtunnel_dash.components.status import meter_bar
 from windtunnel_dash.state.compare import RunCompareState as Cmp
@@ -12,10 +11,11 @@ from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
+from windtunnel_dash.views.compare import card_delta, scenario_delta
 
 
 def _card(label: str, value: rx.Component, foot: rx.Component, testid: str, *delta: rx.Component) -> rx.Component:
-    """`delta`: the figure's change against the baseline (components/compare.py), when compared."""
+    """`delta`: the figure's change against the baseline (views/compare.py), when compared."""
     return rx.card(
         rx.vstack(
             rx.text(label, class_name="wd-card-label"),

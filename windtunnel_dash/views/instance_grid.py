@@ -9,14 +9,13 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
-from windtunnel_dash.components.export_buttons import export_buttons
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
+from windtunnel_dash.views.export_buttons import export_buttons
 
-
-SEARCH_ID = "instances-search"  # '/' focuses it (components/shell.py)
+SEARCH_ID = "instances-search"  # '/' focuses it (views/shell.py)
 
 
 def _tab(label: str, count: rx.Var, href: rx.Var, value: str, testid: str) -> rx.Component:
