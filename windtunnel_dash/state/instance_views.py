@@ -88,7 +88,8 @@ def _attempt(a: Any, position: int) -> AttemptView:
     else:
         outcome = "ok" if a.get("ok", True) else "failed"
     code = a.get("status_code")
-    return AttemptView(str(number), "" if code is None else str(code), format_duration(as_num(a.get("latency_ms")), sub_second=True), outcome)
+    latency = format_duration(as_num(a.get("latency_ms")), sub_second=True)
+    return AttemptView(str(number), "" if code is None else str(code), latency, outcome)
 
 
 def _assertion(a: AssertionRow) -> AssertionView:

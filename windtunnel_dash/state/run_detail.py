@@ -29,6 +29,7 @@ from typing import Any
 
 import reflex as rx
 
+from windtunnel_dash.artifacts.status import ACTIVE_STATUSES
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
 from windtunnel_dash.format import browser_time, format_duration
@@ -190,7 +191,7 @@ class RunDetailState(rx.State):
     # ---- derived for the page -------------------------------------------------
     @rx.var(deps=["run_status"], auto_deps=False)
     def is_running(self) -> bool:
-        return self.run_status in ("running", "failing")
+        return self.run_status in ACTIVE_STATUSES
 
     @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q", "v_baseline"], auto_deps=False)
     def links(self) -> ViewLinks:
