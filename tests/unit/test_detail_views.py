@@ -85,11 +85,11 @@ def test_matches_uses_status_and_case_insensitive_ids():
 
 def test_prepend_newest_orders_dedupes_and_caps():
     current = [instance_view("r", _row(s)) for s in (5, 4, 3)]
-    incoming = [instance_view("r", _row(s), fresh=True) for s in (4, 5, 6, 7, 8)]
+    incoming = [instance_view("r", _row(s), flash=True) for s in (4, 5, 6, 7, 8)]
     rows, added = prepend_newest(current, incoming, limit=5)
     assert [r.seq for r in rows] == [8, 7, 6, 5, 4]
     assert added == 3
-    assert rows[0].fresh and not rows[3].fresh
+    assert rows[0].flash and not rows[3].flash
 
 
 def test_instance_view_links_and_formats():

@@ -24,7 +24,7 @@ FILTERS = ("", "passed", "failed", "error")  # "" = All
 
 @dataclasses.dataclass(frozen=True)
 class InstanceView:
-    """One grid row; `fresh` marks rows that arrived live (CSS highlight once, keyed by seq).
+    """One grid row; `flash` marks rows that arrived live (CSS highlight once, keyed by seq).
 
     Frozen: one view of a row is shared by every page that shows it (see `instance_view`)."""
 
@@ -36,7 +36,7 @@ class InstanceView:
     status: str
     error: str
     href: str
-    fresh: bool = False
+    flash: bool = False
 
 
 @dataclasses.dataclass
@@ -134,7 +134,7 @@ def instance_href(run_id: str, instance_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> InstanceView:
+def instance_view(run_id: str, row: InstanceRow, *, flash: bool = False) -> InstanceView:
     """Built once per row, not once per page: pages on one live run show the same new rows."""
     return InstanceView(
         seq=row.seq,
@@ -145,7 +145,7 @@ def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> Inst
         status=row.status,
         error=(row.error or "")[:200],
         href=instance_href(run_id, row.instance_id),
-        fresh=fresh,
+        flash=flash,
     )
 
 

@@ -324,8 +324,8 @@ class RunDetailState(rx.State):
 
         matching = failures = None
         if held:
-            matching = [instance_view(run_id, r, fresh=held.rows_flash) for r in held.hits]
-            failures = [instance_view(run_id, r, fresh=held.failures_flash) for r in held.failed]
+            matching = [instance_view(run_id, r, flash=held.rows_flash) for r in held.hits]
+            failures = [instance_view(run_id, r, flash=held.failures_flash) for r in held.failed]
         comparison = await read_comparison(self, run_id, batch)
         async with self:
             await apply_comparison(self, comparison)

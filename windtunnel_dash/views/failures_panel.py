@@ -22,7 +22,7 @@ def _failure(r: InstanceView) -> rx.Component:
         rx.cond(r.error != "", rx.el.div(r.error, class_name="wd-failure-error")),
         to=r.href,
         key=r.seq,
-        class_name=rx.cond(r.fresh, "wd-failure wd-row-new", "wd-failure"),
+        class_name=rx.cond(r.flash, "wd-failure wd-row-new", "wd-failure"),
         custom_attrs={"data-instance": r.instance_id},
     )
 

@@ -95,7 +95,7 @@ def _row(r: InstanceView) -> rx.Component:
         rx.el.td(r.duration, class_name="wd-num"),
         rx.el.td(status_pill(r.status)),
         key=r.seq,
-        class_name=rx.cond(r.fresh, "wd-row wd-row-new", "wd-row"),
+        class_name=rx.cond(r.flash, "wd-row wd-row-new", "wd-row"),
         custom_attrs={"data-seq": r.seq, "data-instance": r.instance_id},
     )
 
