@@ -45,8 +45,8 @@ def _content() -> rx.Component:
         summary_cards(),
         rx.grid(results_over_time(), latency_distribution(), columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%"),
         rx.flex(
-            rx.box(instance_grid(), class_name="wd-main"),
-            rx.vstack(failures_panel(), new_failure_kinds(), scenario_breakdown(), spacing="3", class_name="wd-side"),
+            rx.box(instance_grid(), class_name="wt-detail-main"),
+            rx.vstack(failures_panel(), new_failure_kinds(), scenario_breakdown(), spacing="3", class_name="wt-side"),
             spacing="3",
             width="100%",
             direction=rx.breakpoints(initial="column", lg="row"),
@@ -62,7 +62,7 @@ def run_detail_page() -> rx.Component:
         app_shell(
             rx.box(
                 rx.cond(S.loaded, rx.cond(S.found, _content(), _not_found()), _loading()),
-                class_name=offline_class("wd-page"),
+                class_name=offline_class("wt-page"),
             ),
             crumbs=breadcrumb(("Runs", "/"), here=S.shown_run),
             search_id=SEARCH_ID,
