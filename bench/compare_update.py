@@ -26,11 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step  # noqa: E402
-from windtunnel_dash.artifacts.writer import RunWriter, utc_iso  # noqa: E402
+from windtunnel_dash.artifacts.writer import RunWriter  # noqa: E402
 from windtunnel_dash.catalog import Catalog  # noqa: E402
 from windtunnel_dash.catalog.aggregate import RunAggregate  # noqa: E402
 from windtunnel_dash.pipeline.tailer import RunTailer  # noqa: E402
 from windtunnel_dash.state.compare import comparison_update  # noqa: E402
+from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 SCENARIOS = ("checkout", "browse", "search", "login")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.app_server import AppServer, launch_chromium, running_app  # noqa: E402
-from windtunnel_dash.artifacts.writer import RunWriter, utc_iso  # noqa: E402
+from windtunnel_dash.artifacts.writer import RunWriter  # noqa: E402
+from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 SCENARIOS = ("checkout-flow", "browse-catalog", "user-signup")
 _T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)

@@ -35,7 +35,8 @@ from bench.detail_support import SCENARIOS, chromium  # noqa: E402
 from tests.api.procstats import rss_bytes  # noqa: E402
 from tests.app_server import running_app  # noqa: E402
 from windtunnel_dash.artifacts.status import nearest_rank  # noqa: E402
-from windtunnel_dash.artifacts.writer import RunWriter, utc_iso  # noqa: E402
+from windtunnel_dash.artifacts.writer import RunWriter  # noqa: E402
+from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 TICK_S = 0.1
 SAMPLE_S = 10.0

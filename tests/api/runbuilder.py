@@ -8,7 +8,8 @@ from pathlib import Path
 
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import InstanceStatus
-from windtunnel_dash.artifacts.writer import RunWriter, utc_iso
+from windtunnel_dash.artifacts.writer import RunWriter
+from windtunnel_dash.timefmt import utc_iso
 
 _run_numbers = itertools.count(1)
 

@@ -73,7 +73,7 @@ def test_narrow_screens_keep_every_card_number_whole_and_scroll_the_grid_sideway
         page.goto(app.url(f"/runs/{run.run_id}"))
         expect(page.get_by_test_id("filter-all-count")).to_have_text("39", timeout=LOAD_TIMEOUT)
         clipped = page.evaluate(
-            """() => [...document.querySelectorAll('.wd-card, .wd-tabs')].flatMap(box => {
+            """() => [...document.querySelectorAll('.wt-summary-card, .wt-tabs')].flatMap(box => {
                  const edge = box.getBoundingClientRect();
                  return [...box.querySelectorAll('*')]
                    .filter(e => e.children.length === 0 && e.textContent.trim())
@@ -85,7 +85,7 @@ def test_narrow_screens_keep_every_card_number_whole_and_scroll_the_grid_sideway
         )
         assert clipped == [], f"card or filter text cut off at 390 px: {clipped}"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page itself scrolls sideways"
-        scroller = page.locator(".wd-grid-scroll")
+        scroller = page.locator(".wt-instance-scroll")
         assert scroller.evaluate("e => e.scrollWidth > e.clientWidth"), "the grid should scroll inside its box"
         page.screenshot(path=ARTIFACTS / "run_detail_390px.png", full_page=True, animations="disabled")
     finally:
@@ -121,7 +121,7 @@ def test_the_detail_page_works_from_the_keyboard_alone(app: AppServer, page: Pag
     expect(page).to_have_url(re.compile(r"status=failed"), timeout=LOAD_TIMEOUT)
     expect(page.locator("[data-testid=instance-grid] tbody tr")).to_have_count(2, timeout=LOAD_TIMEOUT)
 
-    _tab_to(page, ".wd-rowlink")
+    _tab_to(page, ".wt-rowlink")
     assert page.evaluate("document.activeElement.textContent") == "inst_00007"  # newest failure first
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/instances/inst_00007$"), timeout=LOAD_TIMEOUT)
@@ -146,7 +146,7 @@ def test_reduced_motion_stills_the_row_highlight_and_the_live_dot(app: AppServer
         page.goto(app.url(f"/runs/{run.run_id}"))
         expect(page.get_by_test_id("filter-all-count")).to_have_text("1", timeout=LOAD_TIMEOUT)
         run.write_instance(instance(2))
-        fresh = page.locator("tr.wd-row-new")
+        fresh = page.locator("tr.wt-flash")
         expect(fresh).to_have_count(1, timeout=LOAD_TIMEOUT)
         assert fresh.evaluate("e => getComputedStyle(e).animationName") == "none"
         dot = page.locator(".wt-live-dot").first

@@ -43,7 +43,7 @@ def test_rows_arrive_live_and_filter_counts_sum_to_all(app: AppServer, page: Pag
         # each line shows up on its own, newest at the top of page 1, without a reload, highlighted
         top = page.locator("[data-testid=instance-grid] tbody tr").first
         expect(top).to_have_attribute("data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT)
-        expect(top).to_have_class(re.compile(r"\bwd-row-new\b"))
+        expect(top).to_have_class(re.compile(r"\bwt-flash\b"))
     expect(page.get_by_test_id("filter-all-count")).to_have_text("9", timeout=LIVE_TIMEOUT)
     assert (_count(page, "passed"), _count(page, "failed"), _count(page, "errors")) == (6, 2, 1)
     assert _counts_add_up(page)
@@ -77,7 +77,7 @@ def test_a_fast_stream_ends_with_its_newest_rows_on_top(app: AppServer, page: Pa
     expect(rows.first).to_have_attribute("data-instance", f"inst_{n:05d}", timeout=LIVE_TIMEOUT)
     expect(rows).to_have_count(50)
     assert [rows.nth(i).get_attribute("data-seq") for i in range(50)] == [str(n - i) for i in range(50)]
-    expect(rows.first).not_to_have_class(re.compile(r"\bwd-row-new\b"))  # a whole page at once: no flash
+    expect(rows.first).not_to_have_class(re.compile(r"\bwt-flash\b"))  # a whole page at once: no flash
     newest_failure = max(k for k in range(1, n + 1) if k % 9 == 0)
     expect(page.get_by_test_id("latest-failures").locator("[data-instance]").first).to_have_attribute(
         "data-instance", f"inst_{newest_failure:05d}"

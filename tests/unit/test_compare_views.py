@@ -8,6 +8,7 @@ from windtunnel_dash.state.compare_views import (
     DEFAULT,
     baseline_param,
     delta_view,
+    latency,
     list_delta_cells,
     option_views,
     percent,
@@ -15,7 +16,7 @@ from windtunnel_dash.state.compare_views import (
     signed_ms,
     with_baseline,
 )
-from windtunnel_dash.state.detail_views import View, fmt_ms, view_links
+from windtunnel_dash.state.detail_views import View, view_links
 
 
 def test_deltas_are_signed_with_their_interval_and_baseline() -> None:
@@ -23,7 +24,7 @@ def test_deltas_are_signed_with_their_interval_and_baseline() -> None:
     assert (d.text, d.interval, d.baseline, d.verdict) == (
         "−35.0 pts", "95% CI −44.2 pts to −24.9 pts", "baseline 95.0%", "regressed")
     assert delta_view(Delta(1.0, 1.0, Estimate(0.0, -0.5, 0.5), "no clear change"), points, percent).text == "±0.0 pts"
-    lat = delta_view(Delta(250.0, 130.0, Estimate(120.0, 20.0, None), "no clear change"), signed_ms, fmt_ms)
+    lat = delta_view(Delta(250.0, 130.0, Estimate(120.0, 20.0, None), "no clear change"), signed_ms, latency)
     assert (lat.text, lat.interval, lat.baseline) == ("+120 ms", "95% CI +20 ms to +∞", "baseline 130 ms")
     nothing = delta_view(Delta(None, 97.0, Estimate(None, None, None), "no clear change"), points, percent)
     assert (nothing.text, nothing.interval, nothing.baseline) == ("—", "", "baseline 97.0%")

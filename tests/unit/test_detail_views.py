@@ -7,13 +7,13 @@ from windtunnel_dash.catalog.rows import (
     Stats,
     TimelineBucket,
 )
+from windtunnel_dash.format import format_duration
 from windtunnel_dash.state.detail_views import (
     LatencyPoint,
     TimelinePoint,
     View,
     count_fields,
     few_enough_to_flash,
-    fmt_ms,
     instance_view,
     latency_points,
     matches_query,
@@ -85,11 +85,11 @@ def test_matches_uses_status_and_case_insensitive_ids():
 
 def test_prepend_newest_orders_dedupes_and_caps():
     current = [instance_view("r", _row(s)) for s in (5, 4, 3)]
-    incoming = [instance_view("r", _row(s), fresh=True) for s in (4, 5, 6, 7, 8)]
+    incoming = [instance_view("r", _row(s), flash=True) for s in (4, 5, 6, 7, 8)]
     rows, added = prepend_newest(current, incoming, limit=5)
     assert [r.seq for r in rows] == [8, 7, 6, 5, 4]
     assert added == 3
-    assert rows[0].fresh and not rows[3].fresh
+    assert rows[0].flash and not rows[3].flash
 
 
 def test_instance_view_links_and_formats():
@@ -98,12 +98,9 @@ def test_instance_view_links_and_formats():
     assert v.duration == "112 ms" and v.status == "error" and v.error == "boom"
 
 
-def test_fmt_ms():
-    assert fmt_ms(None) == "—"
-    assert fmt_ms(12.4) == "12 ms"
-    assert fmt_ms(1234) == "1.23 s"
-    assert fmt_ms(125_000) == "2m 05s"
-    assert fmt_ms(3_726_000) == "1h 02m"
+def test_latencies_read_below_a_second_then_as_durations():
+    latency = [format_duration(ms, sub_second=True) for ms in (None, -1, 12.4, 1234, 125_000, 3_726_000)]
+    assert latency == ["—", "—", "12 ms", "1.23 s", "2m 05s", "1h 02m 06s"]
 
 
 def test_chart_points_are_the_buckets_with_display_labels():

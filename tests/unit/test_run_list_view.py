@@ -6,9 +6,9 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from windtunnel_dash.catalog.rows import RunRow, Stats
-from windtunnel_dash.components.format import format_duration, pass_rate_tone
 from windtunnel_dash.components.live import relative_time, ticking_duration
-from windtunnel_dash.state.run_list import MAX_LIMIT, PAGE_SIZE, ListQuery, live_cells, to_list_row
+from windtunnel_dash.format import format_duration, pass_rate_tone
+from windtunnel_dash.state.run_list import MAX_ROWS, PAGE_SIZE, ListQuery, live_cells, to_list_row
 
 
 def _run(status: str = "complete", *, total: int = 40, passed: int = 38, planned: int | None = 50) -> RunRow:
@@ -30,7 +30,7 @@ def test_query_from_url_coerces_bad_values_to_defaults() -> None:
     assert ListQuery.from_params({}) == ListQuery()
     assert ListQuery.from_params({"sort": "DROP TABLE", "limit": "lots"}) == ListQuery()
     assert ListQuery.from_params({"limit": "5"}).limit == PAGE_SIZE
-    assert ListQuery.from_params({"limit": "99999"}).limit == MAX_LIMIT
+    assert ListQuery.from_params({"limit": "99999"}).limit == MAX_ROWS
     assert ListQuery.from_params({"sort": "passRate", "q": "shop", "limit": "300"}) == ListQuery("passRate", "shop", 300)
 
 

@@ -21,9 +21,9 @@ from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.background_tasks import background_tasks
 from windtunnel_dash.catalog.rows import RunRow
+from windtunnel_dash.catalog.store import MAX_PAGE  # larger limits are capped, not refused
 from windtunnel_dash.pipeline.engine import get_engine
 
-MAX_LIMIT = 500  # larger limits are capped, not refused
 InstanceSort = Literal["seq", "-seq", "durationMs", "-durationMs", "status"]
 RunId = Annotated[str, Path(description="The run's directory name under the runs root",
                             examples=["run_20261126_151613"])]
@@ -62,12 +62,12 @@ async def health() -> SafeJSONResponse:
 
 @router.get("/runs", response_model=schemas.RunPage, tags=["runs"])
 async def list_runs(
-    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 100,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_PAGE}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SafeJSONResponse:
     """Runs, newest first."""
     runs, total = await asyncio.to_thread(
-        get_engine().catalog.list_runs, limit=min(limit, MAX_LIMIT), offset=offset, sort="-started"
+        get_engine().catalog.list_runs, limit=min(limit, MAX_PAGE), offset=offset, sort="-started"
     )
     return SafeJSONResponse({"runs": [r.to_api() for r in runs], "total": total})
 
@@ -86,12 +86,12 @@ async def list_instances(
     status: InstanceStatus | None = None,
     sort: Annotated[InstanceSort, Query(description="ties break by seq; status: error, failed, passed")] = "-seq",
     page: Annotated[int, Query(ge=1, description="1-based")] = 1,
-    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_LIMIT}")] = 50,
+    limit: Annotated[int, Query(ge=1, description=f"larger values are capped at {MAX_PAGE}")] = 50,
     q: Search = "",
 ) -> SafeJSONResponse:
     """One page of a run's instances, filtered and sorted; `total` counts the filtered set."""
     await run_or_404(request, run_id)
-    limit = min(limit, MAX_LIMIT)
+    limit = min(limit, MAX_PAGE)
     items, total = await asyncio.to_thread(
         get_engine().catalog.list_instances, run_id, status=status, sort=sort, page=page, limit=limit, q=q
     )

@@ -17,13 +17,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
+from ..timefmt import parse_utc
 from . import layout
 from .records import Assertion, Instance, Step, as_dict, as_int, as_str
 
@@ -79,13 +80,10 @@ def _loads_or_text(value: Any) -> Any:
 
 def duration_ms(started_at: str | None, completed_at: str | None) -> float | None:
     """completed_at - started_at in ms (the database has no duration column); None when either is not a time."""
-    if not started_at or not completed_at:
+    start, end = parse_utc(started_at), parse_utc(completed_at)
+    if start is None or end is None:
         return None
-    try:
-        start, end = datetime.fromisoformat(started_at), datetime.fromisoformat(completed_at)
-        return ((end - start) // _MICROSECOND) / 1000.0  # whole microseconds, then ms: no float noise
-    except (TypeError, ValueError):  # not ISO, or one naive and one aware
-        return None
+    return ((end - start) // _MICROSECOND) / 1000.0  # whole microseconds, then ms: no float noise
 
 
 def instance_record(row: Sequence[Any], *, entry_data: bool = False) -> Instance | None:

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ..timefmt import utc_iso
 from . import layout
 from .records import Assertion, Instance, Manifest, Step, Summary
 from .status import ERROR, PASSED, InstanceStatus, classify, nearest_rank, pass_rate
@@ -34,13 +35,6 @@ _NEWLINE = orjson.OPT_APPEND_NEWLINE
 InstanceLike = Instance | Mapping[str, Any]
 StepLike = Step | Mapping[str, Any]
 AssertionLike = Assertion | Mapping[str, Any]
-
-
-def utc_iso(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds and a Z, as the turbulence runner writes it."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def new_run_id(now: datetime | None = None) -> str:

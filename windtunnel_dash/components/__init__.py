@@ -1,1 +1,1 @@
-"""Small UI pieces shared by the pages."""
+"""Stateless UI building blocks shared by the views and pages; they import no state (tests/unit/test_layers.py)."""

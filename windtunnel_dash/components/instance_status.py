@@ -11,4 +11,4 @@ import reflex as rx
 
 
 def status_pill(status: rx.Var[str] | str) -> rx.Component:
-    return rx.el.span(status, class_name="wd-status", custom_attrs={"data-status": status})
+    return rx.el.span(status, class_name="wt-status", custom_attrs={"data-status": status})

@@ -15,8 +15,8 @@ from reflex_base.vars.function import ArgsFunctionOperation
 from reflex_components_core.core.banner import connect_error_var_data, has_connection_errors
 from reflex_components_moment.moment import Moment
 
-from windtunnel_dash.components.format import DURATION_FORMAT
 from windtunnel_dash.components.status import pill
+from windtunnel_dash.format import DURATION_FORMAT
 
 TICK_MS = 1000
 # Relative times ("3 minutes ago") change at most once a minute: re-render them every 10 s

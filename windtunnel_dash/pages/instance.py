@@ -11,9 +11,9 @@ import reflex as rx
 from windtunnel_dash.components.breadcrumb import breadcrumb
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.components.live import relative_time, tick_provider
-from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.state.instance import InstanceState as S
 from windtunnel_dash.state.instance_views import AssertionView, AttemptView, StepView
+from windtunnel_dash.views.shell import app_shell
 
 
 def _crumbs() -> rx.Component:
@@ -21,18 +21,18 @@ def _crumbs() -> rx.Component:
 
 
 def _field(label: str, value: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, class_name="wd-meta-label"), value, spacing="1")
+    return rx.vstack(rx.text(label, class_name="wt-meta-label"), value, spacing="1")
 
 
 def _code(text: rx.Var, testid: str = "") -> rx.Component:
-    return rx.el.pre(text, class_name="wi-code", custom_attrs={"data-testid": testid} if testid else {})
+    return rx.el.pre(text, class_name="wt-code", custom_attrs={"data-testid": testid} if testid else {})
 
 
 def _attempt(a: AttemptView) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(a.number, class_name="wd-num"),
-        rx.table.cell(a.status_code, class_name="wd-num"),
-        rx.table.cell(a.latency, class_name="wd-num"),
+        rx.table.cell(a.number, class_name="wt-num-right"),
+        rx.table.cell(a.status_code, class_name="wt-num-right"),
+        rx.table.cell(a.latency, class_name="wt-num-right"),
         rx.table.cell(a.outcome),
     )
 
@@ -42,8 +42,8 @@ def _assertion(a: AssertionView) -> rx.Component:
         rx.hstack(
             rx.cond(
                 a.passed,
-                rx.icon("circle-check", size=14, class_name="wd-c-pass"),
-                rx.icon("circle-x", size=14, class_name="wd-c-fail"),
+                rx.icon("circle-check", size=14, class_name="wt-c-pass"),
+                rx.icon("circle-x", size=14, class_name="wt-c-fail"),
             ),
             rx.text(a.name, weight="medium", size="2"),
             rx.text(a.message, size="1", color_scheme="gray"),
@@ -52,26 +52,26 @@ def _assertion(a: AssertionView) -> rx.Component:
             wrap="wrap",
         ),
         rx.grid(
-            rx.vstack(rx.text("expected", class_name="wd-meta-label"), _code(a.expected), spacing="1"),
-            rx.vstack(rx.text("actual", class_name="wd-meta-label"), _code(a.actual), spacing="1"),
+            rx.vstack(rx.text("expected", class_name="wt-meta-label"), _code(a.expected), spacing="1"),
+            rx.vstack(rx.text("actual", class_name="wt-meta-label"), _code(a.actual), spacing="1"),
             columns="2",
             spacing="3",
             width="100%",
         ),
-        class_name=rx.cond(a.passed, "wi-assert", "wi-assert wi-assert-fail"),
+        class_name=rx.cond(a.passed, "wt-assert", "wt-assert wt-assert-fail"),
         custom_attrs={"data-testid": "assertion"},
     )
 
 
 def _section(title: str, body: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(title, class_name="wd-meta-label"), body, spacing="1", width="100%")
+    return rx.vstack(rx.text(title, class_name="wt-meta-label"), body, spacing="1", width="100%")
 
 
 def _step(s: StepView) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(s.index.to_string(), class_name="wi-step-index"),
+                rx.text(s.index.to_string(), class_name="wt-step-index"),
                 rx.text(s.name, weight="bold"),
                 rx.badge(s.type, variant="outline", color_scheme="gray"),
                 rx.match(
@@ -82,14 +82,14 @@ def _step(s: StepView) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.cond(s.status_code != "", rx.badge("HTTP ", s.status_code, variant="soft", color_scheme="gray")),
-                rx.text(s.latency, class_name="wd-num wd-dim", size="2"),
+                rx.text(s.latency, class_name="wt-num-right wt-faint", size="2"),
                 align="center",
                 spacing="2",
                 width="100%",
             ),
             rx.cond(
                 (s.method != "") | (s.url != ""),
-                rx.hstack(rx.code(s.method), rx.text(s.url, class_name="wd-mono"), spacing="2", align="center"),
+                rx.hstack(rx.code(s.method), rx.text(s.url, class_name="wt-mono-small"), spacing="2", align="center"),
             ),
             rx.cond(s.errors != "", _section("Errors", _code(s.errors))),
             rx.cond(s.headers != "", _section("Headers", _code(s.headers))),
@@ -112,9 +112,9 @@ def _step(s: StepView) -> rx.Component:
                     rx.table.root(
                         rx.table.header(
                             rx.table.row(
-                                rx.table.column_header_cell("#", class_name="wd-num"),
-                                rx.table.column_header_cell("Status", class_name="wd-num"),
-                                rx.table.column_header_cell("Latency", class_name="wd-num"),
+                                rx.table.column_header_cell("#", class_name="wt-num-right"),
+                                rx.table.column_header_cell("Status", class_name="wt-num-right"),
+                                rx.table.column_header_cell("Latency", class_name="wt-num-right"),
                                 rx.table.column_header_cell("Outcome"),
                             )
                         ),
@@ -131,7 +131,7 @@ def _step(s: StepView) -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        class_name="wi-step",
+        class_name="wt-step",
         width="100%",
         custom_attrs={"data-testid": "step"},
     )
@@ -140,7 +140,7 @@ def _step(s: StepView) -> rx.Component:
 def _content() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading(S.shown_instance, size="6", class_name="wd-title"),
+            rx.heading(S.shown_instance, size="6", class_name="wt-page-title"),
             status_pill(S.status),
             align="center",
             spacing="3",
@@ -151,9 +151,9 @@ def _content() -> rx.Component:
         ),
         rx.card(
             rx.grid(
-                _field("Correlation ID", rx.text(S.correlation_id, class_name="wd-mono")),
+                _field("Correlation ID", rx.text(S.correlation_id, class_name="wt-mono-small")),
                 _field("Scenario", rx.text(S.scenario_id)),
-                _field("Duration", rx.text(S.duration, class_name="wd-lat")),
+                _field("Duration", rx.text(S.duration, class_name="wt-lat")),
                 _field("Completion #", rx.text(S.seq.to_string())),
                 _field("Started", rx.cond(S.started_at != "", relative_time(S.started_at), rx.text("—"))),
                 _field("Completed", rx.cond(S.completed_at != "", relative_time(S.completed_at), rx.text("—"))),
@@ -166,13 +166,13 @@ def _content() -> rx.Component:
         rx.cond(
             S.entry_data != "",
             rx.card(
-                rx.text("Entry data", class_name="wd-section-title"),
+                rx.text("Entry data", class_name="wt-section-title"),
                 _code(S.entry_data, "entry-data"),
                 rx.cond(S.entry_note != "", rx.text(S.entry_note, size="1", color_scheme="amber")),
                 width="100%",
             ),
         ),
-        rx.text("Steps", class_name="wd-section-title"),
+        rx.text("Steps", class_name="wt-section-title"),
         rx.cond(
             S.steps.length() > 0,
             rx.vstack(rx.foreach(S.steps, _step), spacing="3", width="100%"),
@@ -203,7 +203,7 @@ def instance_page() -> rx.Component:
                     rx.cond(S.found, _content(), _not_found()),
                     rx.skeleton(rx.box(height="240px", width="100%")),
                 ),
-                class_name="wd-page",
+                class_name="wt-page",
             ),
             crumbs=_crumbs(),
         )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.charts import latency_distribution, results_over_time
-from windtunnel_dash.components.compare import compare_bar, new_failure_kinds
-from windtunnel_dash.components.failures_panel import failures_panel
-from windtunnel_dash.components.instance_grid import SEARCH_ID, instance_grid
-from windtunnel_dash.components.live import offline_class, tick_provider
-from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.breadcrumb import breadcrumb
-from windtunnel_dash.components.run_header import run_header
-from windtunnel_dash.components.summary_cards import scenario_breakdown, summary_cards
+from windtunnel_dash.components.live import offline_class, tick_provider
 from windtunnel_dash.state.run_detail import RunDetailState as S
+from windtunnel_dash.views.charts import latency_distribution, results_over_time
+from windtunnel_dash.views.compare import compare_bar, new_failure_kinds
+from windtunnel_dash.views.failures_panel import failures_panel
+from windtunnel_dash.views.instance_grid import SEARCH_ID, instance_grid
+from windtunnel_dash.views.run_header import run_header
+from windtunnel_dash.views.shell import app_shell
+from windtunnel_dash.views.summary_cards import scenario_breakdown, summary_cards
 
 
 def _not_found() -> rx.Component:
@@ -45,8 +45,8 @@ def _content() -> rx.Component:
         summary_cards(),
         rx.grid(results_over_time(), latency_distribution(), columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%"),
         rx.flex(
-            rx.box(instance_grid(), class_name="wd-main"),
-            rx.vstack(failures_panel(), new_failure_kinds(), scenario_breakdown(), spacing="3", class_name="wd-side"),
+            rx.box(instance_grid(), class_name="wt-detail-main"),
+            rx.vstack(failures_panel(), new_failure_kinds(), scenario_breakdown(), spacing="3", class_name="wt-side"),
             spacing="3",
             width="100%",
             direction=rx.breakpoints(initial="column", lg="row"),
@@ -62,7 +62,7 @@ def run_detail_page() -> rx.Component:
         app_shell(
             rx.box(
                 rx.cond(S.loaded, rx.cond(S.found, _content(), _not_found()), _loading()),
-                class_name=offline_class("wd-page"),
+                class_name=offline_class("wt-page"),
             ),
             crumbs=breadcrumb(("Runs", "/"), here=S.shown_run),
             search_id=SEARCH_ID,

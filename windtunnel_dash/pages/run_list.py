@@ -15,11 +15,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
-from windtunnel_dash.components.compare import list_delta
 from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
-from windtunnel_dash.components.shell import app_shell
 from windtunnel_dash.components.status import meter_bar, pass_rate_meter, status_badge
 from windtunnel_dash.state.run_list import LiveCells, RunListLive, RunListRow, RunListState
+from windtunnel_dash.views.compare import list_delta
+from windtunnel_dash.views.shell import app_shell
 
 _SKELETON_ROWS = 8
 _COLUMNS = ("Run ID", "SUT", "Scenarios", "Started", "Duration", "Instances", "Pass rate", "vs baseline", "Status")

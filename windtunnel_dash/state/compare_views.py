@@ -8,9 +8,11 @@ latencies are milliseconds. An interval end the data cannot bound yet shows as
 from __future__ import annotations
 
 import dataclasses
+
 from windtunnel_dash.catalog.compare import BaselineOption, Comparison, Delta, ListDelta, RowDelta
 from windtunnel_dash.catalog.failures import Kind
-from windtunnel_dash.state.detail_views import View, fmt_ms, instance_href
+from windtunnel_dash.format import format_duration
+from windtunnel_dash.state.detail_views import View, instance_href
 
 DEFAULT = ":default"  # the selector's value for "the default baseline" (a select item cannot be empty)
 
@@ -59,7 +61,7 @@ def signed(x: float, unit: str) -> str:
 
 def signed_ms(x: float) -> str:
     sign = "+" if x > 0 else "−" if x < 0 else "±"
-    return f"{sign}{fmt_ms(abs(x))}"
+    return f"{sign}{latency(abs(x))}"
 
 
 def _bound(x: float | None, fmt, infinity: str) -> str:
@@ -72,6 +74,10 @@ def delta_view(d: Delta, fmt, baseline_fmt) -> DeltaView:
         return DeltaView("—", "", "" if d.baseline is None else f"baseline {baseline_fmt(d.baseline)}", d.verdict)
     interval = f"95% CI {_bound(e.low, fmt, '−∞')} to {_bound(e.high, fmt, '+∞')}"
     return DeltaView(fmt(e.value), interval, f"baseline {baseline_fmt(d.baseline)}", d.verdict)
+
+
+def latency(x: float) -> str:
+    return format_duration(x, sub_second=True)
 
 
 def points(x: float) -> str:
@@ -88,8 +94,8 @@ def row_view(row: RowDelta) -> RowView:
         row.verdict,
         delta_view(row.pass_rate, points, percent),
         delta_view(row.error_rate, points, percent),
-        delta_view(row.p50, signed_ms, fmt_ms),
-        delta_view(row.p95, signed_ms, fmt_ms),
+        delta_view(row.p50, signed_ms, latency),
+        delta_view(row.p95, signed_ms, latency),
     )
 
 

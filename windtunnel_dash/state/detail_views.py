@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, RunRow, ScenarioStats, Stats, TimelineBucket
-from windtunnel_dash.components.format import format_pass_rate, pass_rate_tone
+from windtunnel_dash.format import format_duration, format_pass_rate, pass_rate_tone
 
 PAGE_SIZE = 50
 FAILURES_SHOWN = 10
@@ -24,7 +24,7 @@ FILTERS = ("", "passed", "failed", "error")  # "" = All
 
 @dataclasses.dataclass(frozen=True)
 class InstanceView:
-    """One grid row; `fresh` marks rows that arrived live (CSS highlight once, keyed by seq).
+    """One grid row; `flash` marks rows that arrived live (CSS highlight once, keyed by seq).
 
     Frozen: one view of a row is shared by every page that shows it (see `instance_view`)."""
 
@@ -36,7 +36,7 @@ class InstanceView:
     status: str
     error: str
     href: str
-    fresh: bool = False
+    flash: bool = False
 
 
 @dataclasses.dataclass
@@ -129,38 +129,23 @@ def matches_query(row: InstanceRow, q: str) -> bool:
     return needle in row.instance_id.lower() or needle in (row.correlation_id or "").lower()
 
 
-def fmt_ms(ms: float | None) -> str:
-    """216 ms, 1.24 s, 3m 02s: instance latencies need sub-second precision (unlike run durations)."""
-    if ms is None:
-        return "—"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.2f} s"
-    minutes, seconds = divmod(int(ms // 1000), 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
 def instance_href(run_id: str, instance_id: str) -> str:
     return f"/runs/{quote(run_id, safe='')}/instances/{quote(instance_id, safe='')}"
 
 
 @functools.lru_cache(maxsize=4096)
-def instance_view(run_id: str, row: InstanceRow, *, fresh: bool = False) -> InstanceView:
+def instance_view(run_id: str, row: InstanceRow, *, flash: bool = False) -> InstanceView:
     """Built once per row, not once per page: pages on one live run show the same new rows."""
     return InstanceView(
         seq=row.seq,
         instance_id=row.instance_id,
         correlation_id=row.correlation_id or "",
         scenario_id=row.scenario_id or "",
-        duration=fmt_ms(row.duration_ms),
+        duration=format_duration(row.duration_ms, sub_second=True),
         status=row.status,
         error=(row.error or "")[:200],
         href=instance_href(run_id, row.instance_id),
-        fresh=fresh,
+        flash=flash,
     )
 
 
@@ -196,9 +181,9 @@ def count_fields(s: Stats, view: View, run_id: str, planned: int) -> dict[str, o
         "pass_rate": s.pass_rate,
         "rate_text": format_pass_rate(s.pass_rate, s.total),
         "rate_tone": pass_rate_tone(s.pass_rate, s.total),
-        "p50": fmt_ms(s.p50_ms),
-        "p95": fmt_ms(s.p95_ms),
-        "p99": fmt_ms(s.p99_ms),
+        "p50": format_duration(s.p50_ms, sub_second=True),
+        "p95": format_duration(s.p95_ms, sub_second=True),
+        "p99": format_duration(s.p99_ms, sub_second=True),
         "progress_pct": min(100, round(100 * s.total / planned)) if planned > 0 else 0,
         "page_count": page_count,
         "href_last": view.href(run_id, page=page_count),
@@ -230,7 +215,7 @@ def timeline_points(buckets: Sequence[TimelineBucket]) -> list[TimelinePoint]:
 
 def latency_points(buckets: Iterable[LatencyBucket]) -> list[LatencyPoint]:
     """Each bar is labelled by its lower bound (a histogram's usual axis), e.g. "150 ms"."""
-    return [LatencyPoint(fmt_ms(b.low_ms), b.count) for b in buckets]
+    return [LatencyPoint(format_duration(b.low_ms, sub_second=True), b.count) for b in buckets]
 
 
 def _clock(t: datetime, tenths: bool) -> str:

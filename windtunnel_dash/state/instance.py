@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from windtunnel_dash.background_tasks import counted
-from windtunnel_dash.components.format import iso_utc, parse_utc
+from windtunnel_dash.format import browser_time, format_duration
 from windtunnel_dash.pipeline.engine import get_engine
-from windtunnel_dash.state.detail_views import View, fmt_ms
+from windtunnel_dash.state.detail_views import View
 from windtunnel_dash.state.instance_views import BODY_LIMIT, StepView, as_text, step_view
 
 
@@ -54,9 +54,9 @@ class InstanceState(rx.State):
             self.correlation_id = row.correlation_id or ""
             self.scenario_id = row.scenario_id or ""
             self.status = row.status
-            self.duration = fmt_ms(row.duration_ms)
-            self.started_at = iso_utc(parse_utc(row.started_at))
-            self.completed_at = iso_utc(parse_utc(row.completed_at))
+            self.duration = format_duration(row.duration_ms, sub_second=True)
+            self.started_at = browser_time(row.started_at)
+            self.completed_at = browser_time(row.completed_at)
             self.error = row.error or ""
             self.seq = row.seq
             self.entry_data, self.entry_note = entry, entry_note

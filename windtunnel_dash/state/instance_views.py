@@ -13,7 +13,7 @@ from typing import Any
 
 from windtunnel_dash.artifacts.records import as_num
 from windtunnel_dash.catalog.rows import AssertionRow, StepDetail
-from windtunnel_dash.state.detail_views import fmt_ms
+from windtunnel_dash.format import format_duration
 
 BODY_LIMIT = 16_000  # characters of a body shown; the rest is summarised, not sent
 FIELD_LIMIT = 2_000  # headers, expected/actual values, turbulence
@@ -88,7 +88,8 @@ def _attempt(a: Any, position: int) -> AttemptView:
     else:
         outcome = "ok" if a.get("ok", True) else "failed"
     code = a.get("status_code")
-    return AttemptView(str(number), "" if code is None else str(code), fmt_ms(as_num(a.get("latency_ms"))), outcome)
+    latency = format_duration(as_num(a.get("latency_ms")), sub_second=True)
+    return AttemptView(str(number), "" if code is None else str(code), latency, outcome)
 
 
 def _assertion(a: AssertionRow) -> AssertionView:
@@ -116,7 +117,7 @@ def step_view(step: StepDetail) -> StepView:
         method=_request_field(obs, "method"),
         url=_request_field(obs, "url"),
         status_code="" if code is None else str(code),
-        latency=fmt_ms(as_num(obs.get("latency_ms"))),
+        latency=format_duration(as_num(obs.get("latency_ms")), sub_second=True),
         headers=_short(obs.get("headers") or None),
         body=body,
         body_note=body_note,

@@ -29,9 +29,10 @@ from typing import Any
 
 import reflex as rx
 
+from windtunnel_dash.artifacts.status import ACTIVE_STATUSES
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.rows import InstanceRow, RunRow, Stats
-from windtunnel_dash.components.format import format_duration, iso_utc, parse_utc
+from windtunnel_dash.format import browser_time, format_duration
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch
 from windtunnel_dash.state.cadence import CHARTS, DetailCadence
@@ -190,7 +191,7 @@ class RunDetailState(rx.State):
     # ---- derived for the page -------------------------------------------------
     @rx.var(deps=["run_status"], auto_deps=False)
     def is_running(self) -> bool:
-        return self.run_status in ("running", "failing")
+        return self.run_status in ACTIVE_STATUSES
 
     @rx.var(deps=["shown_run", "v_status", "v_sort", "v_page", "v_q", "v_baseline"], auto_deps=False)
     def links(self) -> ViewLinks:
@@ -323,8 +324,8 @@ class RunDetailState(rx.State):
 
         matching = failures = None
         if held:
-            matching = [instance_view(run_id, r, fresh=held.rows_flash) for r in held.hits]
-            failures = [instance_view(run_id, r, fresh=held.failures_flash) for r in held.failed]
+            matching = [instance_view(run_id, r, flash=held.rows_flash) for r in held.hits]
+            failures = [instance_view(run_id, r, flash=held.failures_flash) for r in held.failed]
         comparison = await read_comparison(self, run_id, batch)
         async with self:
             await apply_comparison(self, comparison)
@@ -358,8 +359,8 @@ class RunDetailState(rx.State):
             self,
             sut_name=run.sut_name or "",
             scenario_ids=list(run.scenario_ids),
-            started_at=iso_utc(parse_utc(run.started_at)),
-            completed_at=iso_utc(parse_utc(run.completed_at)),
+            started_at=browser_time(run.started_at),
+            completed_at=browser_time(run.completed_at),
             run_status=run.status,
             planned=run.planned or 0,
             final_duration=format_duration(run.duration_ms),

@@ -17,28 +17,22 @@ from urllib.parse import quote, urlencode
 import reflex as rx
 
 from windtunnel_dash import demo
+from windtunnel_dash.artifacts.status import ACTIVE_STATUSES
 from windtunnel_dash.background_tasks import counted
 from windtunnel_dash.catalog.compare import ListDelta, list_deltas
 from windtunnel_dash.catalog.rows import RunRow
-from windtunnel_dash.components.format import (
-    epoch_ms,
-    format_count,
-    format_duration,
-    format_pass_rate,
-    parse_utc,
-    pass_rate_tone,
-)
+from windtunnel_dash.format import format_count, format_duration, format_pass_rate, pass_rate_tone
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.state.compare_views import list_delta_cells
 from windtunnel_dash.state.deltas import assign_changed
+from windtunnel_dash.timefmt import epoch_ms, parse_utc
 
 SORTS = ("-started", "started", "-passRate", "passRate", "-duration", "duration")
 DEFAULT_SORT = "-started"
 PAGE_SIZE = 100
-MAX_LIMIT = 1000
+MAX_ROWS = 1000  # the most runs the list shows: "show more" stops there
 # A safety net only: the engine publishes every change, stall transitions included.
 REQUERY_S = 30.0
-_ACTIVE = ("running", "failing")
 _SCENARIOS_SHOWN = 2
 
 
@@ -95,7 +89,7 @@ class ListQuery:
         return cls(
             sort=sort if sort in SORTS else DEFAULT_SORT,
             q=params.get("q", "").replace("\x00", ""),  # no NUL: Postgres text cannot hold it
-            limit=min(max(limit, PAGE_SIZE), MAX_LIMIT),
+            limit=min(max(limit, PAGE_SIZE), MAX_ROWS),
         )
 
     def href(self, **changes) -> str:
@@ -119,7 +113,7 @@ def live_cells(run: RunRow, delta: ListDelta | None = None) -> LiveCells:
         instances=(
             f"{format_count(stats.total)} / {format_count(planned)}" if planned else format_count(stats.total)
         ),
-        show_progress=run.status in _ACTIVE and bool(planned),
+        show_progress=run.status in ACTIVE_STATUSES and bool(planned),
         progress_pct=min(100.0, 100.0 * stats.total / planned) if planned else 0.0,
         pass_rate=format_pass_rate(stats.pass_rate, stats.total),
         pass_rate_tone=pass_rate_tone(stats.pass_rate, stats.total),
@@ -132,7 +126,7 @@ _BLANK = LiveCells("", False, 0.0, "", "none", 0.0, "", "", "")
 
 
 def to_list_row(run: RunRow, delta: ListDelta | None = None) -> RunListRow:
-    active = run.status in _ACTIVE
+    active = run.status in ACTIVE_STATUSES
     scenarios = list(run.scenario_ids)
     shown = ", ".join(scenarios[:_SCENARIOS_SHOWN])
     if len(scenarios) > _SCENARIOS_SHOWN:
@@ -190,19 +184,19 @@ class RunListState(rx.State):
         }
         return {
             **sorts,
-            "more": query.href(limit=min(self.limit + PAGE_SIZE, MAX_LIMIT)),
+            "more": query.href(limit=min(self.limit + PAGE_SIZE, MAX_ROWS)),
             "clear": query.href(q="", limit=PAGE_SIZE),
         }
 
     @rx.var
     def has_more(self) -> bool:
-        return len(self.rows) < self.total and self.limit < MAX_LIMIT
+        return len(self.rows) < self.total and self.limit < MAX_ROWS
 
     async def _fetch_and_apply(self, query: ListQuery) -> bool:
         """Query the catalog (off the event loop), then apply in one block unless the view moved on."""
         rows, total, deltas = await asyncio.to_thread(_read_runs, query)
         view = [to_list_row(run, deltas.get(run.run_id)) for run in rows]
-        live = {run.run_id: live_cells(run, deltas.get(run.run_id)) for run in rows if run.status in _ACTIVE}
+        live = {run.run_id: live_cells(run, deltas.get(run.run_id)) for run in rows if run.status in ACTIVE_STATUSES}
         async with self:
             if self._query() != query:
                 return False

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from windtunnel_dash.components.format import format_count
+from windtunnel_dash.artifacts.status import ACTIVE_STATUSES
+from windtunnel_dash.format import format_count
 from windtunnel_dash.state.run_detail import RunLiveState
-
-LIVE_STATUSES = ("running", "failing")
 
 
 def tab_title(run_id: str, status: str, rate_text: str, total: int, planned: int) -> str:
     """Live: rate · done/planned · id (no planned total: rate · done · id); otherwise `id · windtunnel`."""
     if not run_id:
         return "Run · windtunnel"
-    if status not in LIVE_STATUSES:
+    if status not in ACTIVE_STATUSES:
         return f"{run_id} · windtunnel"
     done = f"{format_count(total)}/{format_count(planned)}" if planned > 0 else format_count(total)
     return f"{rate_text} · {done} · {run_id}"

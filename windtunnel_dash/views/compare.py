@@ -15,7 +15,7 @@ from windtunnel_dash.state.compare_views import DeltaView, KindView, OptionView
 
 
 def verdict_pill(verdict: rx.Var[str] | str) -> rx.Component:
-    return rx.el.span(verdict, class_name="wd-verdict", custom_attrs={"data-verdict": verdict})
+    return rx.el.span(verdict, class_name="wt-verdict", custom_attrs={"data-verdict": verdict})
 
 
 def _option(o: OptionView) -> rx.Component:
@@ -27,9 +27,9 @@ def compare_bar() -> rx.Component:
     return rx.cond(
         Cmp.compared,
         rx.hstack(
-            rx.text("Compare with", class_name="wd-meta-label"),
+            rx.text("Compare with", class_name="wt-meta-label"),
             rx.select.root(
-                rx.select.trigger(class_name="wd-compare-select", aria_label="Compare with",
+                rx.select.trigger(class_name="wt-compare-select", aria_label="Compare with",
                                   custom_attrs={"data-testid": "compare-select"}),
                 rx.select.content(rx.foreach(Cmp.options, _option)),
                 value=Cmp.selected,
@@ -39,22 +39,22 @@ def compare_bar() -> rx.Component:
             rx.cond(
                 Cmp.has_baseline,
                 rx.hstack(
-                    ReactRouterLink.create(Cmp.baseline_id, to=Cmp.baseline_href, class_name="wd-mono wd-crumb-link",
+                    ReactRouterLink.create(Cmp.baseline_id, to=Cmp.baseline_href, class_name="wt-mono-small wt-crumb-link",
                                            custom_attrs={"data-testid": "compare-baseline"}),
-                    rx.cond(Cmp.baseline_running, rx.text("still running", class_name="wd-card-foot")),
-                    rx.text("pass rate", class_name="wd-card-foot"),
-                    rx.el.span(Cmp.overall.pass_rate.text, class_name="wd-delta-value"),
+                    rx.cond(Cmp.baseline_running, rx.text("still running", class_name="wt-card-foot")),
+                    rx.text("pass rate", class_name="wt-card-foot"),
+                    rx.el.span(Cmp.overall.pass_rate.text, class_name="wt-delta-value"),
                     rx.el.span(verdict_pill(Cmp.overall.verdict), custom_attrs={"data-testid": "compare-verdict"}),
                     spacing="2",
                     align="center",
                     wrap="wrap",
                 ),
-                rx.text(Cmp.reason, class_name="wd-card-foot", custom_attrs={"data-testid": "compare-reason"}),
+                rx.text(Cmp.reason, class_name="wt-card-foot", custom_attrs={"data-testid": "compare-reason"}),
             ),
             spacing="3",
             align="center",
             wrap="wrap",
-            class_name="wd-compare-bar",
+            class_name="wt-compare-bar",
             custom_attrs={"data-testid": "compare-bar"},
         ),
     )
@@ -66,13 +66,13 @@ def card_delta(d: DeltaView, testid: str, label: str = "") -> rx.Component:
         Cmp.has_baseline,
         rx.el.div(
             rx.el.div(
-                *([rx.el.span(label, class_name="wd-card-foot")] if label else []),
-                rx.el.span(d.text, class_name="wd-delta-value"),
+                *([rx.el.span(label, class_name="wt-card-foot")] if label else []),
+                rx.el.span(d.text, class_name="wt-delta-value"),
                 verdict_pill(d.verdict),
-                class_name="wd-delta-line",
+                class_name="wt-delta-line",
             ),
-            rx.el.div(d.interval, class_name="wd-card-foot wd-delta-ci"),
-            class_name="wd-delta",
+            rx.el.div(d.interval, class_name="wt-card-foot wt-delta-ci"),
+            class_name="wt-card-delta",
             title=d.baseline,
             custom_attrs={"data-testid": testid, "data-verdict": d.verdict},
         ),
@@ -87,9 +87,9 @@ def scenario_delta(scenario_id: rx.Var[str]) -> rx.Component:
     return rx.cond(
         Cmp.has_baseline & Cmp.scenarios.contains(scenario_id),
         rx.el.div(
-            rx.el.span(row.pass_rate.text, class_name="wd-delta-value"),
+            rx.el.span(row.pass_rate.text, class_name="wt-delta-value"),
             verdict_pill(row.verdict),
-            class_name="wd-delta-line wd-delta-cell",
+            class_name="wt-delta-line wt-delta-cell",
             title=row.pass_rate.interval,
             custom_attrs={"data-verdict": row.verdict, "data-testid": "scenario-delta"},
         ),
@@ -99,16 +99,16 @@ def scenario_delta(scenario_id: rx.Var[str]) -> rx.Component:
 def _kind(k: KindView) -> rx.Component:
     return rx.el.div(
         rx.el.div(
-            rx.el.span(k.label, class_name="wd-mono wd-kind-label"),
-            rx.el.span(k.count.to_string(), class_name="wd-tab-count"),
-            class_name="wd-failure-head",
+            rx.el.span(k.label, class_name="wt-mono-small wt-kind-label"),
+            rx.el.span(k.count.to_string(), class_name="wt-tab-count"),
+            class_name="wt-failure-head",
         ),
         rx.el.div(
             "e.g. ",
-            ReactRouterLink.create(k.example, to=k.href, class_name="wd-mono wd-crumb-link"),
-            class_name="wd-failure-meta",
+            ReactRouterLink.create(k.example, to=k.href, class_name="wt-mono-small wt-crumb-link"),
+            class_name="wt-failure-meta",
         ),
-        class_name="wd-kind",
+        class_name="wt-kind",
         custom_attrs={"data-kind": k.kind},
     )
 
@@ -119,11 +119,11 @@ def new_failure_kinds() -> rx.Component:
         Cmp.has_baseline,
         rx.card(
             rx.hstack(
-                rx.icon("sparkles", size=16, class_name="wd-c-fail"),
-                rx.text("New failure kinds", class_name="wd-section-title"),
+                rx.icon("sparkles", size=16, class_name="wt-c-fail"),
+                rx.text("New failure kinds", class_name="wt-section-title"),
                 rx.spacer(),
                 rx.cond(Cmp.new_kinds_total > 0,
-                        rx.text(Cmp.new_kinds_total.to_string(), " instances", class_name="wd-card-foot")),
+                        rx.text(Cmp.new_kinds_total.to_string(), " instances", class_name="wt-card-foot")),
                 align="center",
                 spacing="2",
                 width="100%",
@@ -132,9 +132,9 @@ def new_failure_kinds() -> rx.Component:
                 Cmp.new_kinds.length() > 0,
                 rx.vstack(rx.foreach(Cmp.new_kinds, _kind), spacing="2", width="100%"),
                 rx.text("None: every kind of failure so far was in the baseline too.", size="2",
-                        color_scheme="gray", class_name="wd-empty-small"),
+                        color_scheme="gray", class_name="wt-empty-small"),
             ),
-            class_name="wd-panel",
+            class_name="wt-panel",
             custom_attrs={"data-testid": "new-failure-kinds"},
         ),
     )
@@ -143,7 +143,7 @@ def new_failure_kinds() -> rx.Component:
 def list_delta(text: rx.Var[str], verdict: rx.Var[str], title: rx.Var[str]) -> rx.Component:
     """The run list's "vs baseline" cell: plain elements, as everything in its 100 rows."""
     return rx.el.div(
-        rx.el.span(text, class_name="wd-delta-value"),
+        rx.el.span(text, class_name="wt-delta-value"),
         rx.cond(verdict != "", verdict_pill(verdict)),
         class_name="wt-stack wt-delta",
         title=title,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
-from windtunnel_dash.components.conditions_banner import conditions_banner
 from windtunnel_dash.components.live import connection_indicator
+from windtunnel_dash.views.conditions_banner import conditions_banner
 
 
 def slash_focuses(search_id: str) -> rx.Component:

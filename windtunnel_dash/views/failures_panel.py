@@ -14,15 +14,15 @@ def _failure(r: InstanceView) -> rx.Component:
     """Plain elements and a bare router link, as in the grid: this list re-renders with every live batch."""
     return ReactRouterLink.create(
         rx.el.div(
-            rx.el.span(r.instance_id, class_name="wd-mono wd-failure-id"),
+            rx.el.span(r.instance_id, class_name="wt-mono-small wt-failure-id"),
             status_pill(r.status),
-            class_name="wd-failure-head",
+            class_name="wt-failure-head",
         ),
-        rx.el.div(r.scenario_id, " · ", r.duration, class_name="wd-failure-meta"),
-        rx.cond(r.error != "", rx.el.div(r.error, class_name="wd-failure-error")),
+        rx.el.div(r.scenario_id, " · ", r.duration, class_name="wt-failure-meta"),
+        rx.cond(r.error != "", rx.el.div(r.error, class_name="wt-failure-error")),
         to=r.href,
         key=r.seq,
-        class_name=rx.cond(r.fresh, "wd-failure wd-row-new", "wd-failure"),
+        class_name=rx.cond(r.flash, "wt-failure wt-flash", "wt-failure"),
         custom_attrs={"data-instance": r.instance_id},
     )
 
@@ -30,16 +30,16 @@ def _failure(r: InstanceView) -> rx.Component:
 def failures_panel() -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.icon("flame", size=16, class_name="wd-c-fail"),
-            rx.text("Latest failures", class_name="wd-section-title"),
+            rx.icon("flame", size=16, class_name="wt-c-fail"),
+            rx.text("Latest failures", class_name="wt-section-title"),
             align="center",
             spacing="2",
         ),
         rx.cond(
             L.failures.length() > 0,
             rx.vstack(rx.foreach(L.failures, _failure), spacing="2", width="100%"),
-            rx.text("No failures so far.", size="2", color_scheme="gray", class_name="wd-empty-small"),
+            rx.text("No failures so far.", size="2", color_scheme="gray", class_name="wt-empty-small"),
         ),
-        class_name="wd-panel wd-failures",
+        class_name="wt-panel wt-failures",
         custom_attrs={"data-testid": "latest-failures"},
     )

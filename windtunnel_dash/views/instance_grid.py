@@ -9,22 +9,21 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink
 
-from windtunnel_dash.components.export_buttons import export_buttons
 from windtunnel_dash.components.instance_status import status_pill
 from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
+from windtunnel_dash.views.export_buttons import export_buttons
 
-
-SEARCH_ID = "instances-search"  # '/' focuses it (components/shell.py)
+SEARCH_ID = "instances-search"  # '/' focuses it (views/shell.py)
 
 
 def _tab(label: str, count: rx.Var, href: rx.Var, value: str, testid: str) -> rx.Component:
     return rx.link(
         rx.text(label),
-        rx.text(count.to_string(), class_name="wd-tab-count", custom_attrs={"data-testid": f"{testid}-count"}),
+        rx.text(count.to_string(), class_name="wt-tab-count", custom_attrs={"data-testid": f"{testid}-count"}),
         href=href,
-        class_name="wd-tab",
+        class_name="wt-tab",
         underline="none",
         custom_attrs={"data-active": rx.cond(S.v_status == value, "true", "false"), "data-testid": testid},
     )
@@ -38,7 +37,7 @@ def filter_bar() -> rx.Component:
             _tab("Failed", L.failed, S.links.failed, "failed", "filter-failed"),
             _tab("Errors", L.errors, S.links.errors, "error", "filter-errors"),
             spacing="1",
-            class_name="wd-tabs",
+            class_name="wt-tabs",
         ),
         rx.spacer(),
         rx.form(
@@ -76,10 +75,10 @@ def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra:
     return rx.el.th(
         rx.link(
             label,
-            rx.cond(active, rx.el.span(arrow, class_name="wd-sort-arrow"), rx.fragment()),
+            rx.cond(active, rx.el.span(arrow, class_name="wt-sort-arrow"), rx.fragment()),
             href=href,
             underline="none",
-            class_name="wd-sort",
+            class_name="wt-sort",
         ),
         class_name=extra,
     )
@@ -89,14 +88,14 @@ def _row(r: InstanceView) -> rx.Component:
     """Plain elements and a bare router link, no Radix/emotion wrappers: at high rates every update
     brings 50 new rows, and each mount must stay cheap."""
     return rx.el.tr(
-        rx.el.td(r.seq, class_name="wd-num wd-dim"),
-        rx.el.td(ReactRouterLink.create(r.instance_id, to=r.href, class_name="wd-rowlink wd-mono"), title=r.instance_id),
-        rx.el.td(r.correlation_id, class_name="wd-mono wd-dim", title=r.correlation_id),
+        rx.el.td(r.seq, class_name="wt-num-right wt-faint"),
+        rx.el.td(ReactRouterLink.create(r.instance_id, to=r.href, class_name="wt-rowlink wt-mono-small"), title=r.instance_id),
+        rx.el.td(r.correlation_id, class_name="wt-mono-small wt-faint", title=r.correlation_id),
         rx.el.td(r.scenario_id, title=r.scenario_id),
-        rx.el.td(r.duration, class_name="wd-num"),
+        rx.el.td(r.duration, class_name="wt-num-right"),
         rx.el.td(status_pill(r.status)),
         key=r.seq,
-        class_name=rx.cond(r.fresh, "wd-row wd-row-new", "wd-row"),
+        class_name=rx.cond(r.flash, "wt-instance-row wt-flash", "wt-instance-row"),
         custom_attrs={"data-seq": r.seq, "data-instance": r.instance_id},
     )
 
@@ -108,20 +107,20 @@ def _grid() -> rx.Component:
             rx.el.tr(
                 _sort_header(
                     "#", S.links.sort_seq, (sort == "-seq") | (sort == "seq"),
-                    rx.cond(sort == "seq", "↑", "↓"), "wd-num wd-col-seq",
+                    rx.cond(sort == "seq", "↑", "↓"), "wt-num-right wt-col-seq",
                 ),
                 rx.el.th("Instance ID"),
                 rx.el.th("Correlation ID"),
-                rx.el.th("Scenario", class_name="wd-col-scenario"),
+                rx.el.th("Scenario", class_name="wt-col-scenario"),
                 _sort_header(
                     "Duration", S.links.sort_duration, (sort == "-durationMs") | (sort == "durationMs"),
-                    rx.cond(sort == "durationMs", "↑", "↓"), "wd-num wd-col-duration",
+                    rx.cond(sort == "durationMs", "↑", "↓"), "wt-num-right wt-col-duration",
                 ),
-                _sort_header("Status", S.links.sort_status, sort == "status", "↓", "wd-col-status"),
+                _sort_header("Status", S.links.sort_status, sort == "status", "↓", "wt-col-status"),
             )
         ),
         rx.el.tbody(rx.foreach(L.rows, _row)),
-        class_name="wd-grid",
+        class_name="wt-instance-table",
         custom_attrs={"data-testid": "instance-grid"},
     )
 
@@ -174,7 +173,7 @@ def new_results_pill() -> rx.Component:
                 size="2",
             ),
             href=S.links.head,
-            class_name="wd-pill",
+            class_name="wt-new-results",
             custom_attrs={"data-testid": "new-results"},
         ),
     )
@@ -187,15 +186,15 @@ def instance_grid() -> rx.Component:
             new_results_pill(),
             rx.cond(
                 L.rows.length() > 0,
-                rx.el.div(_grid(), class_name="wd-grid-scroll"),
+                rx.el.div(_grid(), class_name="wt-instance-scroll"),
                 rx.center(
                     rx.text(rx.cond(S.v_q != "", "No instance matches this search.", "No instances yet."), color_scheme="gray"),
-                    class_name="wd-empty",
+                    class_name="wt-empty-table",
                 ),
             ),
             pager(),
             spacing="3",
             width="100%",
         ),
-        class_name="wd-panel wd-grid-card",
+        class_name="wt-panel wt-instance-card",
     )

@@ -11,13 +11,13 @@ from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
 def _meta(label: str, value: rx.Component) -> rx.Component:
-    return rx.hstack(rx.text(label, class_name="wd-meta-label"), value, spacing="2", align="center")
+    return rx.hstack(rx.text(label, class_name="wt-meta-label"), value, spacing="2", align="center")
 
 
 def run_header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading(S.shown_run, size="6", class_name="wd-title"),
+            rx.heading(S.shown_run, size="6", class_name="wt-page-title"),
             status_badge(S.run_status),
             align="center",
             width="100%",
@@ -40,25 +40,25 @@ def run_header() -> rx.Component:
             ),
             spacing="5",
             wrap="wrap",
-            class_name="wd-meta",
+            class_name="wt-meta",
         ),
         rx.cond(
             S.is_running & (S.planned > 0),
             rx.vstack(
                 rx.hstack(
-                    rx.text("Progress", class_name="wd-meta-label"),
+                    rx.text("Progress", class_name="wt-meta-label"),
                     rx.spacer(),
                     rx.text(
                         L.all_count.to_string(), " / ", S.planned.to_string(), " planned · ",
                         L.progress_pct.to_string(), "%",
-                        class_name="wd-progress-text",
+                        class_name="wt-progress-text",
                     ),
                     width="100%",
                 ),
                 meter_bar(L.progress_pct),
                 width="100%",
                 spacing="1",
-                class_name="wd-progress",
+                class_name="wt-progress",
                 custom_attrs={"data-testid": "progress"},
             ),
         ),

@@ -32,9 +32,9 @@ _HEIGHT = 220
 
 def _panel(title: str, chart: rx.Component, testid: str) -> rx.Component:
     return rx.card(
-        rx.text(title, class_name="wd-section-title"),
+        rx.text(title, class_name="wt-section-title"),
         chart,
-        class_name="wd-panel wd-chart",
+        class_name="wt-panel wt-chart",
         custom_attrs={"data-testid": testid},
     )
 
