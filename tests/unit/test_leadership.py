@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from scripts import local_services
 from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
+from windtunnel_dash.pipeline.broadcast import Broadcast
 from windtunnel_dash.pipeline.conditions import Conditions
 from windtunnel_dash.pipeline.leadership import LOCK_KEY, REDIS_KEY, PostgresLeadership, RedisLeadership
 
@@ -199,4 +200,20 @@ def test_a_leader_that_dies_between_a_commit_and_its_broadcast_leaves_no_reader_
         finally:
             if a is not None:
                 await a_running.__aexit__(None, None, None)
+    asyncio.run(main())
+
+
+def test_a_broadcast_whose_listener_dies_stops_its_sender_too() -> None:
+    """The engine restarts a broadcast that died (engine._supervised): nothing of the dead one may go on."""
+    class BrokenListener(Broadcast):
+        async def _listen(self, on_change, on_resync) -> None:
+            raise RuntimeError("the listener broke")
+
+    async def main() -> None:
+        async def resync() -> None:
+            pass
+
+        with pytest.raises(RuntimeError, match="listener broke"):
+            await BrokenListener().run(lambda change: None, resync)
+        assert asyncio.all_tasks() == {asyncio.current_task()}, "the sender outlived its listener"
     asyncio.run(main())
