@@ -88,10 +88,10 @@ class Engine:
         self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-commit")
         self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
-        # Runs this worker has not announced since it last became the leader (loop side): a leader killed between
-        # a commit and its broadcast leaves the others behind, and a run that has gone quiet commits nothing more
-        # that would wake them, so a new leader's first poll of each run is announced, changed or not.
-        self._unannounced: set[str] = set()
+        # Runs this worker has published since it last became the leader (loop side): a leader killed between a
+        # commit and its broadcast leaves the others behind, and a run that has gone quiet commits nothing more
+        # that would wake them, so a new leader announces its first poll of each run, changed or not.
+        self._announced: set[str] = set()
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
@@ -187,15 +187,16 @@ class Engine:
         if polled is None:
             return
         result, run = polled
-        announce = run_id in self._unannounced
-        self._unannounced.discard(run_id)
+        announce = self.leadership.contested and run_id not in self._announced
         if result.gone:
+            self._announced.discard(run_id)
             if run_id in self._known:
                 self._known.discard(run_id)
                 self._stalled.discard(run_id)
                 self.hub.forget(run_id)
                 self.broadcast.send(Change(run_id, gone=True))
         elif result.changed or announce or run_id not in self._known:
+            self._announced.add(run_id)
             self._known.add(run_id)
             self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
                              reset=result.reset)
@@ -368,6 +369,7 @@ class Engine:
         """Forever: wait to be elected, then watch, ingest and sweep until the leadership is lost."""
         while True:
             await self.leadership.acquire()
+            self._announced.clear()  # before `leading`: every settle from here on is this term's
             self.leading = True
             self.conditions.clear("pipeline")
             log.info("this worker (%s) now ingests", self.leadership.holder)
@@ -399,7 +401,6 @@ class Engine:
         if self._parse_pool is None:
             self._parse_pool = await asyncio.to_thread(parse_pool)
         self._known = await asyncio.to_thread(self.catalog.run_ids)
-        self._unannounced = set(self._known)
         watcher = self.watcher = RunsWatcher(
             self.roots, self._on_files_changed, self._on_runs_found, self.conditions,
             max_watches=self.settings.max_watches, poll_ms=self.settings.watch_poll_ms,
