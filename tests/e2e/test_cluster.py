@@ -54,9 +54,20 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, cluster_db: str,
         yield server
 
 
+def _answer(app: AppServer, path: str) -> httpx.Response | None:
+    """GET on a new connection, so on whichever worker accepts it; None when that was the worker being killed."""
+    try:
+        return httpx.get(app.url(path), timeout=5, headers={"Connection": "close"})
+    except httpx.TransportError:  # reset: a new connection goes to a live worker
+        return None
+
+
+def _get(app: AppServer, path: str) -> httpx.Response:
+    return until(lambda: _answer(app, path), 10, f"an answer to GET {path}")
+
+
 def _health(app: AppServer) -> dict[str, Any]:
-    """One answer from whichever worker accepts this new connection."""
-    return httpx.get(app.url("/api/health"), timeout=5, headers={"Connection": "close"}).json()
+    return _get(app, "/api/health").json()
 
 
 def _lock_holder(db_url: str) -> int | None:
@@ -77,7 +88,7 @@ def _ingests(app: AppServer, run_id: str, pid: int) -> bool:
 
 
 def _total(app: AppServer, run_id: str) -> int:
-    response = httpx.get(app.url(f"/api/runs/{run_id}"), timeout=5)
+    response = _get(app, f"/api/runs/{run_id}")
     return response.json()["stats"]["total"] if response.status_code == 200 else 0
 
 
@@ -153,7 +164,7 @@ def test_a_killed_ingesting_worker_is_replaced_and_every_reader_ends_exact(clust
     expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=30_000)
     counts = [int(page.get_by_test_id(f"filter-{k}-count").inner_text()) for k in ("passed", "failed", "errors")]
     assert sum(counts) == INSTANCES
-    run = httpx.get(cluster.url(f"/api/runs/{run_id}"), timeout=5).json()
+    run = _get(cluster, f"/api/runs/{run_id}").json()
     assert run["stats"]["total"] == INSTANCES and run["status"] in ("complete", "failing")
 
     until(lambda: _ingests(cluster, run_id, successor), 30, "the new leader to report the run in /api/health")
