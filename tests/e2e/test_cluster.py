@@ -160,6 +160,7 @@ def test_a_killed_ingesting_worker_is_replaced_and_every_reader_ends_exact(clust
         assert stream.completed.is_set(), (f"a stream client did not finish (last seq {stream.seqs[-1:]}, "
                                            f"{stream.connections} connections, dropped: {stream.drops[-3:]})")
         assert stream.seqs == list(range(1, INSTANCES + 1))
+    print(f"stream clients' connections (2: it was on the killed worker and resumed): {[s.connections for s in streams]}")
     expect(page.get_by_test_id("filter-all-count")).to_have_text(str(INSTANCES), timeout=END_TIMEOUT_S * 1000)
     expect(page.locator("[data-status=complete]").first).to_be_visible(timeout=30_000)
     counts = [int(page.get_by_test_id(f"filter-{k}-count").inner_text()) for k in ("passed", "failed", "errors")]
