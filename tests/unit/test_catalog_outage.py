@@ -6,7 +6,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
 from scripts import local_services
+from windtunnel_dash.api.app import build_api
+from windtunnel_dash.api.schemas import ErrorBody
+from windtunnel_dash.pipeline import engine as engine_module
 from windtunnel_dash.pipeline.engine import Engine
 
 from tests.unit.pipeline_support import (
@@ -87,3 +93,21 @@ def test_start_up_with_the_database_down_says_so_once_and_keeps_trying(tmp_path:
     assert len(said) == 1, said
     assert f"postgresql+psycopg://windtunnel@127.0.0.1:{port}/catalog" in said[0] and "secret" not in said[0]
     assert "refused" in said[0]
+
+
+@pytest.mark.parametrize("path", ["/api/runs", "/api/runs/run_a", "/api/runs/run_a/instances",
+                                  "/api/runs/run_a/instances/inst_1"])
+def test_rest_answers_503_with_a_clear_error_while_the_database_is_down(tmp_path: Path, path: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    port = local_services.free_port()  # nothing listens there: every query is refused
+    engine = Engine(settings_for(tmp_path, tmp_path / "runs", db_url=f"postgresql+psycopg://w@127.0.0.1:{port}/c"))
+    monkeypatch.setattr(engine_module, "_engine", engine)
+    try:
+        with TestClient(build_api(), raise_server_exceptions=False) as client:
+            answer = client.get(path)
+    finally:
+        engine.close()
+    assert answer.status_code == 503, answer.text
+    error = ErrorBody.model_validate(answer.json()).error
+    assert error.code == 503 and "catalog database cannot be reached" in error.message
+    assert answer.headers["Retry-After"].isdigit()

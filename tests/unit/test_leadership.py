@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from scripts import local_services
 from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
+from windtunnel_dash.pipeline.broadcast import Broadcast
 from windtunnel_dash.pipeline.conditions import Conditions
 from windtunnel_dash.pipeline.leadership import LOCK_KEY, REDIS_KEY, PostgresLeadership, RedisLeadership
 
@@ -151,4 +152,68 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
                 await asyncio.wait_for(reader, 20)
                 assert seen == list(range(1, 61))
                 assert catalog_instances(b.catalog, "handover") == file_instances(run_dir)
+    asyncio.run(main())
+
+
+def test_a_leader_that_dies_between_a_commit_and_its_broadcast_leaves_no_reader_behind(tmp_path: Path,
+                                                                                      shared_engines) -> None:
+    """A SIGKILLed leader can have committed rows it never announced (the broadcast goes out after the commit).
+    When the run then goes quiet (its last lines, or a pause), no later commit wakes the other workers:
+    whoever takes over announces what the catalog holds, so every worker's readers reach the end."""
+    shared, _ = shared_engines
+
+    async def main() -> None:
+        root = tmp_path / "runs"
+        run_dir = root / "silent"
+        write_manifest(run_dir)
+        a_running = engine_running(settings_for(tmp_path / "a", root, **shared))
+        a = await a_running.__aenter__()
+        try:
+            await eventually(lambda: a.leading, what="the first worker to lead")
+            async with engine_running(settings_for(tmp_path / "b", root, **shared)) as b, \
+                    engine_running(settings_for(tmp_path / "c", root, **shared)) as c:
+                await eventually(lambda: b.ensure_run("silent"), what="b to know the run")
+                await eventually(lambda: c.ensure_run("silent"), what="c to know the run")
+                readers = {b: [], c: []}
+
+                async def read(worker, seen: list[int]) -> None:
+                    async with worker.hub.subscribe("silent") as sub:
+                        while len(seen) < 60:
+                            batch = await sub.next_batch(30)
+                            assert batch is not None, f"a reader stopped at {seen[-1:]}"
+                            seen.extend(i.seq for i in batch.instances)
+
+                tasks = [asyncio.create_task(read(w, seen)) for w, seen in readers.items()]
+                append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) for n in range(30)))
+                await eventually(lambda: all(len(s) == 30 for s in readers.values()), what="both readers live")
+
+                a.broadcast.send = lambda change: None  # from here on `a` commits and dies without a word
+                append(run_dir / "instances.jsonl",
+                       b"".join(instance_line(n, status=status_of(n)) for n in range(30, 60)))
+                await eventually(lambda: len(catalog_instances(a.catalog, "silent")) == 60,
+                                 what="the silent leader's commit")
+                await a_running.__aexit__(None, None, None)
+                a = None
+                await eventually(lambda: b.leading or c.leading, timeout=5, what="another worker to take over")
+                await asyncio.wait_for(asyncio.gather(*tasks), 20)
+                assert all(seen == list(range(1, 61)) for seen in readers.values())
+        finally:
+            if a is not None:
+                await a_running.__aexit__(None, None, None)
+    asyncio.run(main())
+
+
+def test_a_broadcast_whose_listener_dies_stops_its_sender_too() -> None:
+    """The engine restarts a broadcast that died (engine._supervised): nothing of the dead one may go on."""
+    class BrokenListener(Broadcast):
+        async def _listen(self, on_change, on_resync) -> None:
+            raise RuntimeError("the listener broke")
+
+    async def main() -> None:
+        async def resync() -> None:
+            pass
+
+        with pytest.raises(RuntimeError, match="listener broke"):
+            await BrokenListener().run(lambda change: None, resync)
+        assert asyncio.all_tasks() == {asyncio.current_task()}, "the sender outlived its listener"
     asyncio.run(main())

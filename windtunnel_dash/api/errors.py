@@ -2,7 +2,9 @@
 
 FastAPI answers 404/405 with `{"detail": ...}` and bad parameters with 422;
 the contract wants `{"error": {"message", "code"}}` and 400, so the handlers
-here translate both.
+here translate both. A catalog database that cannot be reached is the
+server's passing trouble, not a bug: 503 with Retry-After, not a bare 500
+(docs/design.md §7).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
@@ -19,6 +22,8 @@ BAD_REQUEST = 400
 NOT_FOUND = 404
 METHOD_NOT_ALLOWED = 405
 CONFLICT = 409
+SERVICE_UNAVAILABLE = 503
+RETRY_AFTER_S = 5
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
@@ -53,6 +58,17 @@ async def _validation_error(_: Request, exc: Exception) -> SafeJSONResponse:
     return error_response(BAD_REQUEST, _describe(list(exc.errors())))
 
 
+async def _database_away(_: Request, exc: Exception) -> SafeJSONResponse:
+    """An OperationalError is the database refusing, dropping or timing out a connection (or, for SQLite,
+    a file locked or being rebuilt): it passes. Any other database error is a bug and stays a 500."""
+    assert isinstance(exc, OperationalError)
+    answer = error_response(SERVICE_UNAVAILABLE, "The catalog database cannot be reached right now; "
+                                                 "try again shortly (the pages show the data as it was).")
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
+
+
 def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(HTTPException, _http_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(OperationalError, _database_away)

@@ -79,8 +79,16 @@ class Broadcast:
             on_change(change)
 
     async def run(self, on_change: OnChange, on_resync: OnResync) -> None:
-        """Deliver what others send to `on_change` and ship what `send` queued, until cancelled."""
-        await asyncio.gather(self._listen(on_change, on_resync), self._ship())
+        """Deliver what others send to `on_change` and ship what `send` queued, until cancelled. When either
+        dies, so does the other: the engine restarts the pair (a sender left running would be shipping
+        alongside the restarted one's)."""
+        parts = [asyncio.ensure_future(self._listen(on_change, on_resync)), asyncio.ensure_future(self._ship())]
+        try:
+            await asyncio.gather(*parts)
+        finally:
+            for part in parts:
+                part.cancel()
+            await asyncio.gather(*parts, return_exceptions=True)
 
     async def _listen(self, on_change: OnChange, on_resync: OnResync) -> None:
         await asyncio.Event().wait()

@@ -13,7 +13,9 @@ With several workers (docs/design.md §7) only the elected leader (leadership.py
 watches, ingests and sweeps; it broadcasts each change (broadcast.py), and the
 other workers wake their hubs without a snapshot, so their readers pull from
 the catalog. A leader that loses its lock stops at once and drops its tailers:
-whoever leads next resumes from the offsets committed in the catalog.
+whoever leads next resumes from the offsets committed in the catalog, and
+announces each run on its first poll (its predecessor may have died between a
+commit and its broadcast).
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ class Engine:
         self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="windtunnel-commit")
         self._tailers: dict[str, RunTailer] = {}  # touched only under the ingest lock
         self._known: set[str] = set()  # runs the catalog holds (loop side)
+        # Runs this worker has published since it last became the leader (loop side): a leader killed between a
+        # commit and its broadcast leaves the others behind, and a run that has gone quiet commits nothing more
+        # that would wake them, so a new leader announces its first poll of each run, changed or not.
+        self._announced: set[str] = set()
         self._stalled: set[str] = set()
         self._dirty: dict[str, None] = {}  # an ordered set: runs get their turns round-robin
         self._wake = asyncio.Event()
@@ -181,13 +187,16 @@ class Engine:
         if polled is None:
             return
         result, run = polled
+        announce = self.leadership.contested and run_id not in self._announced
         if result.gone:
+            self._announced.discard(run_id)
             if run_id in self._known:
                 self._known.discard(run_id)
                 self._stalled.discard(run_id)
                 self.hub.forget(run_id)
                 self.broadcast.send(Change(run_id, gone=True))
-        elif result.changed or run_id not in self._known:
+        elif result.changed or announce or run_id not in self._known:
+            self._announced.add(run_id)
             self._known.add(run_id)
             self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
                              reset=result.reset)
@@ -360,6 +369,7 @@ class Engine:
         """Forever: wait to be elected, then watch, ingest and sweep until the leadership is lost."""
         while True:
             await self.leadership.acquire()
+            self._announced.clear()  # before `leading`: every settle from here on is this term's
             self.leading = True
             self.conditions.clear("pipeline")
             log.info("this worker (%s) now ingests", self.leadership.holder)

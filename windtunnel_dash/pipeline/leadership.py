@@ -89,7 +89,8 @@ class PostgresLeadership(Leadership):
             try:
                 # A backend waiting for the lock notices its client went away only if asked to check.
                 conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, application_name=f"windtunnel leader {self.holder}",
+                    self._conninfo, autocommit=True, application_name=f"windtunnel leader {os.getpid()} on "
+                    f"{socket.gethostname()}",  # the pid first: Postgres cuts a name at 63 bytes
                     options="-c client_connection_check_interval=1000", connect_timeout=5,
                 )
             except psycopg.OperationalError as exc:
