@@ -58,8 +58,7 @@ def _duration(row: ObjectVar[RunListRow]) -> rx.Component:
     return rx.cond(row.active & (row.started_ms.to(int) > 0), ticking_duration(row.started_ms), row.duration)
 
 
-def _instances(live: rx.Var[LiveCells]) -> rx.Component:
-    cells = live.to(ObjectVar, LiveCells)
+def _instances(cells: ObjectVar[LiveCells]) -> rx.Component:
     return rx.el.div(
         rx.el.span(cells.instances, class_name="wt-num wt-instances"),
         rx.cond(cells.show_progress, meter_bar(cells.progress_pct)),
@@ -67,13 +66,11 @@ def _instances(live: rx.Var[LiveCells]) -> rx.Component:
     )
 
 
-def _pass_rate(live: rx.Var[LiveCells]) -> rx.Component:
-    cells = live.to(ObjectVar, LiveCells)
+def _pass_rate(cells: ObjectVar[LiveCells]) -> rx.Component:
     return pass_rate_meter(cells.pass_rate, cells.pass_rate_tone, cells.pass_rate_pct)
 
 
-def _delta(live: rx.Var[LiveCells]) -> rx.Component:
-    cells = live.to(ObjectVar, LiveCells)
+def _delta(cells: ObjectVar[LiveCells]) -> rx.Component:
     return list_delta(cells.delta, cells.delta_verdict, cells.delta_title)
 
 
@@ -81,34 +78,39 @@ def _delta(live: rx.Var[LiveCells]) -> rx.Component:
 LIVE_CELLS = RunListLive.cells.to(dict[str, LiveCells])
 
 
+def _live(run_id: rx.Var[str]) -> ObjectVar[LiveCells]:
+    return LIVE_CELLS[run_id].to(ObjectVar, LiveCells)
+
+
 # Active runs' changing cells: memo components reading RunListLive, so a batch of
 # results re-renders these few cells instead of the whole foreach of rows.
 @rx.memo
 def live_instances(run_id: rx.Var[str]) -> rx.Component:
-    return _instances(LIVE_CELLS[run_id])
+    return _instances(_live(run_id))
 
 
 @rx.memo
 def live_pass_rate(run_id: rx.Var[str]) -> rx.Component:
-    return _pass_rate(LIVE_CELLS[run_id])
+    return _pass_rate(_live(run_id))
 
 
 @rx.memo
 def live_delta(run_id: rx.Var[str]) -> rx.Component:
-    return _delta(LIVE_CELLS[run_id])
+    return _delta(_live(run_id))
 
 
 def _row(row: ObjectVar[RunListRow]) -> rx.Component:
     """One run as one client-side link; plain elements, since 100 rows render at once."""
+    cells = row.cells.to(ObjectVar, LiveCells)
     return ReactRouterLink.create(
         _cell(row.run_id, cls="wt-ellipsis wt-mono wt-run-id", title=row.run_id),
         _cell(row.sut, cls="wt-ellipsis", title=row.sut),
         _cell(row.scenarios, cls="wt-ellipsis wt-dim", title=row.scenarios_title),
         _cell(rx.cond(row.started_ms.to(int) > 0, relative_time(row.started_ms), "—"), cls="wt-dim wt-started"),
         _cell(_duration(row), cls="wt-num"),
-        _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
-        _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
-        _cell(rx.cond(row.active, live_delta(run_id=row.run_id), _delta(row.cells))),
+        _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(cells))),
+        _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(cells))),
+        _cell(rx.cond(row.active, live_delta(run_id=row.run_id), _delta(cells))),
         _cell(status_badge(row.status), title=row.status_title),
         to=row.href,
         class_name="wt-tr wt-row",
