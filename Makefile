@@ -27,7 +27,7 @@ DEV_BACKEND_PORT ?= 8000
 # A per-test limit that catches hangs: the first API and e2e tests also pay for their server's first build.
 PYTEST := $(PY) -m pytest -q -ra --timeout=600
 
-.PHONY: run dev cluster test setup venv browser
+.PHONY: run dev cluster test lint setup venv browser
 
 # The default runs root is made on first use; a root the user names is only ever read.
 run: setup
@@ -47,14 +47,23 @@ cluster: setup
 	@[ "$(WINDTUNNEL_RUNS_DIR)" != runs ] || mkdir -p runs
 	HOST=$(HOST) PORT=$(PORT) WINDTUNNEL_RUNS_DIR=$(WINDTUNNEL_RUNS_DIR) DEMO=$(DEMO) $(PY) scripts/cluster.py
 
-# Two tiers, both always run: everything but e2e, then e2e. pytest exits 5 when a tier
-# collected no tests: say so instead of failing.
+# Three tiers, all always run: lint (the fastest), everything but e2e, then e2e. pytest exits 5 when a
+# tier collected no tests: say so instead of failing.
 test: setup browser
 	@failed=0; \
+	$(MAKE) --no-print-directory lint || failed=1; \
 	tier() { $(PYTEST) "$$@" && return; rc=$$?; \
 		[ $$rc -eq 5 ] && { echo "(no tests collected: $$*)"; return; }; failed=1; }; \
 	tier tests --ignore=tests/e2e; \
 	tier tests/e2e; \
+	exit $$failed
+
+# ruff (import order included) and mypy on the app's code; settings in pyproject.toml. Both always
+# run, so one report shows everything to fix.
+lint: venv
+	@failed=0; \
+	$(PY) -m ruff check windtunnel_dash || failed=1; \
+	$(PY) -m mypy || failed=1; \
 	exit $$failed
 
 setup: venv $(BUN) $(SWAGGER_UI) $(AXE)

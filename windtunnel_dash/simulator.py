@@ -21,15 +21,15 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
 from .artifacts.records import Summary
-from .artifacts.status import ERROR, FAILED, PASSED
 from .artifacts.sqlite_writer import SqliteRunWriter
+from .artifacts.status import ERROR, FAILED, PASSED
 from .artifacts.writer import EncodedInstance, RunWriter, encode_line, new_run_id
 
 SCENARIO_NAMES = (
@@ -37,7 +37,7 @@ SCENARIO_NAMES = (
     "cancel-order", "apply-coupon", "update-profile", "refund-order",
 )
 SUT_NAME = "fake-shop-sim"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TICK_S = 0.01  # write at most every 10 ms: batches per tick, not a write per event
 MAX_ADMIT_PER_TICK = 5000  # bounds memory when the loop runs behind (or unpaced)
 _SERVER = "BaseHTTP/0.6 Python/3.11.7"
@@ -143,7 +143,7 @@ class _Planner:
         self.config = config
         self.rng = random.Random(seed)
         self.run_id = run_id
-        self.origin_us = (started_at.astimezone(timezone.utc) - _EPOCH) // timedelta(microseconds=1)
+        self.origin_us = (started_at.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
         self.seconds: dict[int, tuple[str, str]] = {}  # whole second → (ISO prefix, HTTP date)
         lo, hi = config.steps
         templates = {name: self._template(hi) for name in config.scenarios}
@@ -182,7 +182,7 @@ class _Planner:
         if texts is None:
             if len(self.seconds) > 4096:
                 self.seconds.clear()
-            moment = datetime.fromtimestamp(whole, timezone.utc)
+            moment = datetime.fromtimestamp(whole, UTC)
             texts = self.seconds[whole] = (f"{moment:%Y-%m-%dT%H:%M:%S}", f"{moment:%a, %d %b %Y %H:%M:%S GMT}")
         return f"{texts[0]}.{micro:06d}Z", texts[1]
 
@@ -272,7 +272,9 @@ class _Planner:
         rng = self.rng
         rnd = rng.random
         latency = round(40.0 * math.exp(0.6 * rng.gauss()), 3)  # log-normal around 40 ms
-        status, body, error = action.status, self._body(action, cart, sku, total, None), None
+        status: int | None = action.status
+        body: dict[str, Any] | None = self._body(action, cart, sku, total, None)
+        error: str | None = None
         if broken and outcome == "error":
             if rnd() < 0.5:
                 status, body = 503, {"error": "Service Unavailable"}
@@ -335,7 +337,7 @@ class _Planner:
     def _wait(self, action: Action, cart: str, at: float) -> dict[str, Any]:
         rnd = self.rng.random
         polls = 1 + int(rnd() * 3)
-        attempts = []
+        attempts: list[dict[str, Any]] = []
         for number in range(1, polls + 1):
             done = number == polls
             attempts.append({"attempt_number": number, "timestamp_ms": round((number - 1) * 100.0, 3),
@@ -354,7 +356,7 @@ class _Planner:
         if action.value_path:
             body = target.get("body") or {}
             actual = body.get(action.value_path)
-            expected = action.good_value
+            expected: object = action.good_value
             passed = actual == expected and not broken
             message = (f"Value at '{action.value_path}' equals expected '{expected}'" if passed
                        else f"Value mismatch at '{action.value_path}': expected '{expected}', got '{actual}'"
@@ -364,7 +366,7 @@ class _Planner:
             passed = actual == expected and not broken
             message = (f"Status code {actual} matches expected {expected}" if passed
                        else f"Status code mismatch: expected {expected}, got {actual}")
-        observation = {"ok": passed, "protocol": "http", "metadata": {}, "status_code": None,
+        observation: dict[str, Any] = {"ok": passed, "protocol": "http", "metadata": {}, "status_code": None,
                        "latency_ms": round(0.005 + 0.025 * self.rng.random(), 4), "headers": {}, "body": None,
                        "errors": [] if passed else [message], "action_name": action.assertion, "service": None,
                        "turbulence": None, "attempts": [], "branch_condition": None, "branch_result": None,
@@ -383,8 +385,8 @@ class Simulation:
     def __init__(self, runs_dir: Path | str, config: SimConfig = SimConfig(), *, run_id: str | None = None,
                  started_at: datetime | None = None, pace: bool = True) -> None:
         self.config = config
-        started_at = started_at or datetime.now(timezone.utc)
-        self.started_at = started_at if started_at.tzinfo else started_at.replace(tzinfo=timezone.utc)
+        started_at = started_at or datetime.now(UTC)
+        self.started_at = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
         self.run_id = run_id or new_run_id(self.started_at)
         self.seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.pace = pace

@@ -6,7 +6,7 @@ all use it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_iso(moment: datetime | None, timespec: str = "microseconds") -> str:
@@ -15,7 +15,7 @@ def utc_iso(moment: datetime | None, timespec: str = "microseconds") -> str:
     if moment is None:
         return ""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec=timespec) + "Z"
 
 
@@ -28,8 +28,8 @@ def parse_utc(value: str | None) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:  # the artifact format writes UTC; naive stamps mean UTC too
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def epoch_ms(value: datetime | None) -> int:

@@ -17,8 +17,7 @@ from windtunnel_dash.api.bounds import BoundedRoute
 from windtunnel_dash.api.errors import not_found
 from windtunnel_dash.api.jsonsafe import SafeJSONResponse
 from windtunnel_dash.api.lookup import find_run
-from windtunnel_dash.api.rest import run_or_404
-from windtunnel_dash.api.rest import RunId
+from windtunnel_dash.api.rest import RunId, run_or_404
 from windtunnel_dash.catalog.compare import NONE, Comparison, UnknownBaseline, compare, read_figures
 from windtunnel_dash.pipeline.engine import get_engine
 

@@ -27,8 +27,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from windtunnel_dash.api.jsonsafe import dumps
 from windtunnel_dash.api.bounds import BoundedRoute
+from windtunnel_dash.api.jsonsafe import dumps
 from windtunnel_dash.api.rest import InstanceSort, RunId, Search, run_or_404
 from windtunnel_dash.artifacts.status import InstanceStatus
 from windtunnel_dash.catalog.rows import InstanceRow

@@ -50,7 +50,7 @@ def status_badge(status: rx.Var[str] | str) -> rx.Component:
     )
 
 
-def meter_bar(percent: rx.Var[float] | float, tone: rx.Var[str] | str = "accent") -> rx.Component:
+def meter_bar(percent: rx.Var | float, tone: rx.Var[str] | str = "accent") -> rx.Component:
     """A thin horizontal bar, `percent` (0–100) filled; changes animate in CSS (a scale transition).
 
     The scale is an inline style (custom_attrs), not a Reflex style: those become one

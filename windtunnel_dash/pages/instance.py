@@ -7,6 +7,7 @@ bodies arrive already truncated by `state.instance_views`.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from windtunnel_dash.components.breadcrumb import breadcrumb
 from windtunnel_dash.components.instance_status import status_pill
@@ -28,7 +29,7 @@ def _code(text: rx.Var, testid: str = "") -> rx.Component:
     return rx.el.pre(text, class_name="wt-code", custom_attrs={"data-testid": testid} if testid else {})
 
 
-def _attempt(a: AttemptView) -> rx.Component:
+def _attempt(a: ObjectVar[AttemptView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(a.number, class_name="wt-num-right"),
         rx.table.cell(a.status_code, class_name="wt-num-right"),
@@ -37,7 +38,7 @@ def _attempt(a: AttemptView) -> rx.Component:
     )
 
 
-def _assertion(a: AssertionView) -> rx.Component:
+def _assertion(a: ObjectVar[AssertionView]) -> rx.Component:
     return rx.box(
         rx.hstack(
             rx.cond(
@@ -67,7 +68,7 @@ def _section(title: str, body: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(title, class_name="wt-meta-label"), body, spacing="1", width="100%")
 
 
-def _step(s: StepView) -> rx.Component:
+def _step(s: ObjectVar[StepView]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(

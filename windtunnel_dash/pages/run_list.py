@@ -13,6 +13,7 @@ navigation, and each Radix component parses its props in the browser on mount.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.live import offline_class, relative_time, tick_provider, ticking_duration
@@ -49,15 +50,15 @@ def _header_cell(label: str) -> rx.Component:
     )
 
 
-def _cell(*children: rx.Component, cls: str = "", **props) -> rx.Component:
+def _cell(*children: rx.Component | rx.Var, cls: str = "", **props) -> rx.Component:
     return rx.el.div(*children, class_name=f"wt-td {cls}".strip(), role="cell", **props)
 
 
-def _duration(row: RunListRow) -> rx.Component:
-    return rx.cond(row.active & (row.started_ms > 0), ticking_duration(row.started_ms), row.duration)
+def _duration(row: ObjectVar[RunListRow]) -> rx.Component:
+    return rx.cond(row.active & (row.started_ms.to(int) > 0), ticking_duration(row.started_ms), row.duration)
 
 
-def _instances(cells: LiveCells) -> rx.Component:
+def _instances(cells: ObjectVar[LiveCells]) -> rx.Component:
     return rx.el.div(
         rx.el.span(cells.instances, class_name="wt-num wt-instances"),
         rx.cond(cells.show_progress, meter_bar(cells.progress_pct)),
@@ -65,42 +66,51 @@ def _instances(cells: LiveCells) -> rx.Component:
     )
 
 
-def _pass_rate(cells: LiveCells) -> rx.Component:
+def _pass_rate(cells: ObjectVar[LiveCells]) -> rx.Component:
     return pass_rate_meter(cells.pass_rate, cells.pass_rate_tone, cells.pass_rate_pct)
 
 
-def _delta(cells: LiveCells) -> rx.Component:
+def _delta(cells: ObjectVar[LiveCells]) -> rx.Component:
     return list_delta(cells.delta, cells.delta_verdict, cells.delta_title)
+
+
+# mypy reads a dict field's Var as ArrayVar[Never] (Field.__get__'s sequence overload): cast once.
+LIVE_CELLS = RunListLive.cells.to(dict[str, LiveCells])
+
+
+def _live(run_id: rx.Var[str]) -> ObjectVar[LiveCells]:
+    return LIVE_CELLS[run_id].to(ObjectVar, LiveCells)
 
 
 # Active runs' changing cells: memo components reading RunListLive, so a batch of
 # results re-renders these few cells instead of the whole foreach of rows.
 @rx.memo
 def live_instances(run_id: rx.Var[str]) -> rx.Component:
-    return _instances(RunListLive.cells[run_id])
+    return _instances(_live(run_id))
 
 
 @rx.memo
 def live_pass_rate(run_id: rx.Var[str]) -> rx.Component:
-    return _pass_rate(RunListLive.cells[run_id])
+    return _pass_rate(_live(run_id))
 
 
 @rx.memo
 def live_delta(run_id: rx.Var[str]) -> rx.Component:
-    return _delta(RunListLive.cells[run_id])
+    return _delta(_live(run_id))
 
 
-def _row(row: RunListRow) -> rx.Component:
+def _row(row: ObjectVar[RunListRow]) -> rx.Component:
     """One run as one client-side link; plain elements, since 100 rows render at once."""
+    cells = row.cells.to(ObjectVar, LiveCells)
     return ReactRouterLink.create(
         _cell(row.run_id, cls="wt-ellipsis wt-mono wt-run-id", title=row.run_id),
         _cell(row.sut, cls="wt-ellipsis", title=row.sut),
         _cell(row.scenarios, cls="wt-ellipsis wt-dim", title=row.scenarios_title),
-        _cell(rx.cond(row.started_ms > 0, relative_time(row.started_ms), "—"), cls="wt-dim wt-started"),
+        _cell(rx.cond(row.started_ms.to(int) > 0, relative_time(row.started_ms), "—"), cls="wt-dim wt-started"),
         _cell(_duration(row), cls="wt-num"),
-        _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(row.cells))),
-        _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(row.cells))),
-        _cell(rx.cond(row.active, live_delta(run_id=row.run_id), _delta(row.cells))),
+        _cell(rx.cond(row.active, live_instances(run_id=row.run_id), _instances(cells))),
+        _cell(rx.cond(row.active, live_pass_rate(run_id=row.run_id), _pass_rate(cells))),
+        _cell(rx.cond(row.active, live_delta(run_id=row.run_id), _delta(cells))),
         _cell(status_badge(row.status), title=row.status_title),
         to=row.href,
         class_name="wt-tr wt-row",
@@ -203,7 +213,8 @@ def _toolbar() -> rx.Component:
             placeholder="Search run ID or SUT",
             aria_label="Search run ID or SUT",
             default_value=RunListState.q,
-            on_change=RunListState.search.debounce(250),
+            # mypy types @rx.event's result as EventNamespace (it ignores __new__'s overloads returning an EventCallback)
+            on_change=RunListState.search.debounce(250),  # type: ignore[attr-defined]
             key=RunListState.search_epoch,
             size="2",
             type="search",

@@ -11,6 +11,7 @@ the failures since the last read (catalog/compare.py), never a scan of either ru
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 
@@ -86,18 +87,18 @@ async def apply_comparison(page: RunDetailState, update: ComparisonUpdate | None
 class RunCompareState(RunDetailState):
     """What the comparison shows; filled by the page's task, one assignment per batch."""
 
-    compared: bool = False  # a comparison was read for this page (the selector shows from then on)
-    selected: str = DEFAULT
-    options: list[OptionView] = []
-    has_baseline: bool = False
-    baseline_id: str = ""
-    baseline_href: str = ""
-    baseline_running: bool = False
-    reason: str = ""
-    overall: RowView = BLANK_ROW
-    scenarios: dict[str, RowView] = {}
-    new_kinds: list[KindView] = []
-    new_kinds_total: int = 0
+    compared: rx.Field[bool] = rx.field(False)  # a comparison was read for this page (the selector shows from then on)
+    selected: rx.Field[str] = rx.field(DEFAULT)
+    options: rx.Field[list[OptionView]] = rx.field(default_factory=list)
+    has_baseline: rx.Field[bool] = rx.field(False)
+    baseline_id: rx.Field[str] = rx.field("")
+    baseline_href: rx.Field[str] = rx.field("")
+    baseline_running: rx.Field[bool] = rx.field(False)
+    reason: rx.Field[str] = rx.field("")
+    overall: rx.Field[RowView] = rx.field(default_factory=functools.partial(copy.deepcopy, BLANK_ROW))  # a copy per page, as for [] and {}
+    scenarios: rx.Field[dict[str, RowView]] = rx.field(default_factory=dict)
+    new_kinds: rx.Field[list[KindView]] = rx.field(default_factory=list)
+    new_kinds_total: rx.Field[int] = rx.field(0)
 
     @rx.event
     def choose(self, value: str):

@@ -27,7 +27,7 @@ class WarningView:
 
 
 class ConditionsState(rx.State):
-    warnings: list[WarningView] = []
+    warnings: rx.Field[list[WarningView]] = rx.field(default_factory=list)
 
     @rx.event(background=True)
     @counted

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from windtunnel_dash.catalog.rows import InstanceRow, LatencyBucket, RunRow, ScenarioStats, Stats, TimelineBucket
@@ -79,7 +80,7 @@ class View:
     baseline: str = ""  # ?baseline= of the comparison (state/compare.py): kept by every link of the view
 
     @classmethod
-    def from_query(cls, params: dict[str, str]) -> "View":
+    def from_query(cls, params: dict[str, str]) -> View:
         status = params.get("status", "")
         sort = params.get("sort", "-seq")
         try:
@@ -104,7 +105,7 @@ class View:
             return False
         return matches_query(row, self.q)
 
-    def href(self, run_id: str, **changes: object) -> str:
+    def href(self, run_id: str, **changes: Any) -> str:
         view = dataclasses.replace(self, **changes)
         params: dict[str, object] = {}
         if view.status:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import reflex as rx
 
 from windtunnel_dash.background_tasks import counted
@@ -12,21 +14,26 @@ from windtunnel_dash.state.instance_views import BODY_LIMIT, StepView, as_text, 
 
 
 class InstanceState(rx.State):
-    loaded: bool = False
-    found: bool = True
-    shown_run: str = ""
-    shown_instance: str = ""
-    correlation_id: str = ""
-    scenario_id: str = ""
-    status: str = ""
-    duration: str = ""
-    started_at: str = ""
-    completed_at: str = ""
-    error: str = ""
-    seq: int = 0
-    entry_data: str = ""
-    entry_note: str = ""
-    steps: list[StepView] = []
+    if TYPE_CHECKING:
+        # The route's [run_id] and [instance_id]: computed vars Reflex adds to the root state (docs/reflex.md §7).
+        run_id: str
+        instance_id: str
+
+    loaded: rx.Field[bool] = rx.field(False)
+    found: rx.Field[bool] = rx.field(True)
+    shown_run: rx.Field[str] = rx.field("")
+    shown_instance: rx.Field[str] = rx.field("")
+    correlation_id: rx.Field[str] = rx.field("")
+    scenario_id: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field("")
+    duration: rx.Field[str] = rx.field("")
+    started_at: rx.Field[str] = rx.field("")
+    completed_at: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    seq: rx.Field[int] = rx.field(0)
+    entry_data: rx.Field[str] = rx.field("")
+    entry_note: rx.Field[str] = rx.field("")
+    steps: rx.Field[list[StepView]] = rx.field(default_factory=list)
 
     @rx.var(deps=["shown_run"], auto_deps=False)
     def run_href(self) -> str:

@@ -106,7 +106,9 @@ def step_view(step: StepDetail) -> StepView:
     obs = step.observation if isinstance(step.observation, dict) else {"value": step.observation}
     body, body_note = as_text(obs.get("body"), BODY_LIMIT)
     errors = obs.get("errors")
-    attempts = obs.get("attempts") if isinstance(obs.get("attempts"), list) else []
+    attempts = obs.get("attempts")
+    if not isinstance(attempts, list):
+        attempts = []
     code = obs.get("status_code")
     ok = obs.get("ok")
     return StepView(

@@ -25,7 +25,7 @@ import contextlib
 import dataclasses
 import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
@@ -168,25 +168,28 @@ def _read_page(run_id: str, view: View) -> _Page:
 class RunDetailState(rx.State):
     """One viewer's window on one run: header, counts, one page of rows, small chart arrays."""
 
-    shown_run: str = ""
-    found: bool = True
-    loaded: bool = False
+    if TYPE_CHECKING:
+        run_id: str  # the route's [run_id]: a computed var Reflex adds to the root state (docs/reflex.md §7)
 
-    sut_name: str = ""
-    scenario_ids: list[str] = []
-    started_at: str = ""
-    completed_at: str = ""
-    run_status: str = "running"
-    planned: int = 0
-    final_duration: str = ""
-    unreadable_lines: int = 0
+    shown_run: rx.Field[str] = rx.field("")
+    found: rx.Field[bool] = rx.field(True)
+    loaded: rx.Field[bool] = rx.field(False)
 
-    v_status: str = ""
-    v_sort: str = "-seq"
-    v_page: int = 1
-    v_q: str = ""
-    v_baseline: str = ""
-    paused: bool = False
+    sut_name: rx.Field[str] = rx.field("")
+    scenario_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    started_at: rx.Field[str] = rx.field("")
+    completed_at: rx.Field[str] = rx.field("")
+    run_status: rx.Field[str] = rx.field("running")
+    planned: rx.Field[int] = rx.field(0)
+    final_duration: rx.Field[str] = rx.field("")
+    unreadable_lines: rx.Field[int] = rx.field(0)
+
+    v_status: rx.Field[str] = rx.field("")
+    v_sort: rx.Field[str] = rx.field("-seq")
+    v_page: rx.Field[int] = rx.field(1)
+    v_q: rx.Field[str] = rx.field("")
+    v_baseline: rx.Field[str] = rx.field("")
+    paused: rx.Field[bool] = rx.field(False)
 
     # ---- derived for the page -------------------------------------------------
     @rx.var(deps=["run_status"], auto_deps=False)
@@ -341,7 +344,7 @@ class RunDetailState(rx.State):
                     self._apply_counts(live, batch.stats)
                 if hits and not view.is_live_head:
                     live.new_count += len(hits)  # rows stay put under the reader: a pill counts them
-            if matching and self.paused:
+            if held and matching and self.paused:
                 live.new_count += held.hit_count
             elif matching:
                 live.rows, _ = prepend_newest(_plain(live.rows), matching, PAGE_SIZE)
@@ -349,7 +352,7 @@ class RunDetailState(rx.State):
                 live.failures, _ = prepend_newest(_plain(live.failures), failures, FAILURES_SHOWN)
 
     # ---- applying data (called inside `async with self`) -----------------------------
-    def _apply_counts(self, live: "RunLiveState", s: Stats) -> None:
+    def _apply_counts(self, live: RunLiveState, s: Stats) -> None:
         if s.planned is not None:
             assign_changed(self, planned=s.planned)
         assign_changed(live, **count_fields(s, self._view(), self.shown_run, self.planned))
@@ -392,23 +395,23 @@ class RunLiveState(RunDetailState):
     pause switch and links around them (56 before).
     """
 
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    all_count: int = 0
-    pass_rate: float = 0.0
-    rate_text: str = "—"
-    rate_tone: str = "none"
-    p50: str = "—"
-    p95: str = "—"
-    p99: str = "—"
-    progress_pct: int = 0
-    page_count: int = 1
-    href_last: str = ""
+    passed: rx.Field[int] = rx.field(0)
+    failed: rx.Field[int] = rx.field(0)
+    errors: rx.Field[int] = rx.field(0)
+    all_count: rx.Field[int] = rx.field(0)
+    pass_rate: rx.Field[float] = rx.field(0.0)
+    rate_text: rx.Field[str] = rx.field("—")
+    rate_tone: rx.Field[str] = rx.field("none")
+    p50: rx.Field[str] = rx.field("—")
+    p95: rx.Field[str] = rx.field("—")
+    p99: rx.Field[str] = rx.field("—")
+    progress_pct: rx.Field[int] = rx.field(0)
+    page_count: rx.Field[int] = rx.field(1)
+    href_last: rx.Field[str] = rx.field("")
 
-    rows: list[InstanceView] = []
-    failures: list[InstanceView] = []
-    new_count: int = 0
+    rows: rx.Field[list[InstanceView]] = rx.field(default_factory=list)
+    failures: rx.Field[list[InstanceView]] = rx.field(default_factory=list)
+    new_count: rx.Field[int] = rx.field(0)
 
 
 class RunChartsState(RunDetailState):
@@ -419,8 +422,9 @@ class RunChartsState(RunDetailState):
     every live batch of the parent.
     """
 
-    scenarios: list[ScenarioView] = []
-    announcement: str = ""  # the live summary as a polite live region reads it (at most every ANNOUNCE_EVERY_S)
+    scenarios: rx.Field[list[ScenarioView]] = rx.field(default_factory=list)
+    # the live summary as a polite live region reads it (at most every ANNOUNCE_EVERY_S)
+    announcement: rx.Field[str] = rx.field("")
     _announced_at: float = 0.0
-    timeline: list[TimelinePoint] = []
-    latency: list[LatencyPoint] = []
+    timeline: rx.Field[list[TimelinePoint]] = rx.field(default_factory=list)
+    latency: rx.Field[list[LatencyPoint]] = rx.field(default_factory=list)

@@ -79,7 +79,7 @@ class ListQuery:
     limit: int = PAGE_SIZE
 
     @classmethod
-    def from_params(cls, params: dict[str, str]) -> "ListQuery":
+    def from_params(cls, params: dict[str, str]) -> ListQuery:
         """Whatever the URL says, coerced to a valid query (unknown sort → default)."""
         sort = params.get("sort", DEFAULT_SORT)
         try:
@@ -154,17 +154,17 @@ def _read_runs(query: ListQuery) -> tuple[list[RunRow], int, dict[str, ListDelta
 
 
 class RunListState(rx.State):
-    rows: list[RunListRow] = []
-    total: int = 0
-    loaded: bool = False
-    sort: str = DEFAULT_SORT
-    q: str = ""
-    limit: int = PAGE_SIZE
-    demo_on: bool = False  # DEMO=1: the "Start demo run" button is offered
-    runs_dir: str = ""
+    rows: rx.Field[list[RunListRow]] = rx.field(default_factory=list)
+    total: rx.Field[int] = rx.field(0)
+    loaded: rx.Field[bool] = rx.field(False)
+    sort: rx.Field[str] = rx.field(DEFAULT_SORT)
+    q: rx.Field[str] = rx.field("")
+    limit: rx.Field[int] = rx.field(PAGE_SIZE)
+    demo_on: rx.Field[bool] = rx.field(False)  # DEMO=1: the "Start demo run" button is offered
+    runs_dir: rx.Field[str] = rx.field("")
     # Bumped when the URL brings a search the box did not type (fresh load, back button),
     # so the uncontrolled search box remounts showing it.
-    search_epoch: int = 0
+    search_epoch: rx.Field[int] = rx.field(0)
 
     def _query(self) -> ListQuery:
         return ListQuery(sort=self.sort, q=self.q, limit=self.limit)
@@ -253,4 +253,4 @@ class RunListLive(RunListState):
     (the memoised live cells), not the foreach over all rows.
     """
 
-    cells: dict[str, LiveCells] = {}
+    cells: rx.Field[dict[str, LiveCells]] = rx.field(default_factory=dict)

@@ -8,17 +8,23 @@ spelled out (`data-verdict` drives the colour in assets/dash.css).
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.state.compare import RunCompareState as Cmp
-from windtunnel_dash.state.compare_views import DeltaView, KindView, OptionView
+from windtunnel_dash.state.compare_views import DeltaView, KindView, OptionView, RowView
+
+# The comparison's object vars, typed: mypy reads a state field holding a dataclass or a dict as
+# ArrayVar[Never] (it picks Field.__get__'s sequence overload), so they are cast once here.
+OVERALL = Cmp.overall.to(ObjectVar, RowView)
+SCENARIOS = Cmp.scenarios.to(dict[str, RowView])
 
 
 def verdict_pill(verdict: rx.Var[str] | str) -> rx.Component:
     return rx.el.span(verdict, class_name="wt-verdict", custom_attrs={"data-verdict": verdict})
 
 
-def _option(o: OptionView) -> rx.Component:
+def _option(o: ObjectVar[OptionView]) -> rx.Component:
     return rx.select.item(o.label, value=o.value)
 
 
@@ -43,8 +49,8 @@ def compare_bar() -> rx.Component:
                                            custom_attrs={"data-testid": "compare-baseline"}),
                     rx.cond(Cmp.baseline_running, rx.text("still running", class_name="wt-card-foot")),
                     rx.text("pass rate", class_name="wt-card-foot"),
-                    rx.el.span(Cmp.overall.pass_rate.text, class_name="wt-delta-value"),
-                    rx.el.span(verdict_pill(Cmp.overall.verdict), custom_attrs={"data-testid": "compare-verdict"}),
+                    rx.el.span(OVERALL.pass_rate.to(ObjectVar, DeltaView).text, class_name="wt-delta-value"),
+                    rx.el.span(verdict_pill(OVERALL.verdict), custom_attrs={"data-testid": "compare-verdict"}),
                     spacing="2",
                     align="center",
                     wrap="wrap",
@@ -60,8 +66,9 @@ def compare_bar() -> rx.Component:
     )
 
 
-def card_delta(d: DeltaView, testid: str, label: str = "") -> rx.Component:
+def card_delta(delta: rx.Var[DeltaView], testid: str, label: str = "") -> rx.Component:
     """A summary card's delta against the baseline: the change, its verdict, and the 95% interval."""
+    d = delta.to(ObjectVar, DeltaView)
     return rx.cond(
         Cmp.has_baseline,
         rx.el.div(
@@ -83,20 +90,21 @@ def card_delta(d: DeltaView, testid: str, label: str = "") -> rx.Component:
 def scenario_delta(scenario_id: rx.Var[str]) -> rx.Component:
     """A scenario row's pass-rate delta and verdict; a memo reading the comparison, so a new comparison
     re-renders these cells, not the table around them."""
-    row = Cmp.scenarios[scenario_id]
+    row = SCENARIOS[scenario_id].to(ObjectVar, RowView)
+    pass_rate = row.pass_rate.to(ObjectVar, DeltaView)
     return rx.cond(
-        Cmp.has_baseline & Cmp.scenarios.contains(scenario_id),
+        Cmp.has_baseline & SCENARIOS.contains(scenario_id),
         rx.el.div(
-            rx.el.span(row.pass_rate.text, class_name="wt-delta-value"),
+            rx.el.span(pass_rate.text, class_name="wt-delta-value"),
             verdict_pill(row.verdict),
             class_name="wt-delta-line wt-delta-cell",
-            title=row.pass_rate.interval,
+            title=pass_rate.interval,
             custom_attrs={"data-verdict": row.verdict, "data-testid": "scenario-delta"},
         ),
     )
 
 
-def _kind(k: KindView) -> rx.Component:
+def _kind(k: ObjectVar[KindView]) -> rx.Component:
     return rx.el.div(
         rx.el.div(
             rx.el.span(k.label, class_name="wt-mono-small wt-kind-label"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from windtunnel_dash.state.conditions import ConditionsState, WarningView
 
 
-def _warning(warning: rx.Var[WarningView]) -> rx.Component:
+def _warning(warning: ObjectVar[WarningView]) -> rx.Component:
     return rx.el.div(
         rx.icon("triangle-alert", size=16, class_name="wt-condition-icon"),
         rx.el.div(

@@ -10,7 +10,8 @@ from windtunnel_dash.state.export import ExportState
 def _button(label: str, fmt: str, hint: str) -> rx.Component:
     return rx.button(
         rx.icon("download", size=14), label,
-        on_click=ExportState.download(fmt),
+        # mypy types @rx.event's result as EventNamespace (it ignores __new__'s overloads returning an EventCallback)
+        on_click=ExportState.download(fmt),  # type: ignore[operator]
         size="1",
         variant="soft",
         title=hint,

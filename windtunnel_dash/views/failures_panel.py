@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.instance_status import status_pill
@@ -10,7 +11,7 @@ from windtunnel_dash.state.detail_views import InstanceView
 from windtunnel_dash.state.run_detail import RunLiveState as L
 
 
-def _failure(r: InstanceView) -> rx.Component:
+def _failure(r: ObjectVar[InstanceView]) -> rx.Component:
     """Plain elements and a bare router link, as in the grid: this list re-renders with every live batch."""
     return ReactRouterLink.create(
         rx.el.div(

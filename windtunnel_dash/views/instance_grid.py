@@ -7,6 +7,7 @@ query, so the browser's back button and shared links keep the view.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from windtunnel_dash.components.instance_status import status_pill
@@ -71,7 +72,7 @@ def filter_bar() -> rx.Component:
     )
 
 
-def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra: str = "") -> rx.Component:
+def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var | str, extra: str = "") -> rx.Component:
     return rx.el.th(
         rx.link(
             label,
@@ -84,7 +85,7 @@ def _sort_header(label: str, href: rx.Var, active: rx.Var, arrow: rx.Var, extra:
     )
 
 
-def _row(r: InstanceView) -> rx.Component:
+def _row(r: ObjectVar[InstanceView]) -> rx.Component:
     """Plain elements and a bare router link, no Radix/emotion wrappers: at high rates every update
     brings 50 new rows, and each mount must stay cheap."""
     return rx.el.tr(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import ObjectVar
 
 from windtunnel_dash.components.live import ticking_duration
 from windtunnel_dash.components.status import meter_bar
-from windtunnel_dash.state.compare import RunCompareState as Cmp
 from windtunnel_dash.state.detail_views import ScenarioView
 from windtunnel_dash.state.run_detail import RunChartsState as C
 from windtunnel_dash.state.run_detail import RunDetailState as S
 from windtunnel_dash.state.run_detail import RunLiveState as L
-from windtunnel_dash.views.compare import card_delta, scenario_delta
+from windtunnel_dash.views.compare import OVERALL, card_delta, scenario_delta
 
 
 def _card(label: str, value: rx.Component, foot: rx.Component, testid: str, *delta: rx.Component) -> rx.Component:
@@ -41,7 +41,7 @@ def summary_cards() -> rx.Component:
             rx.box(_big(L.rate_text), custom_attrs={"data-tone": L.rate_tone}, class_name="wt-toned"),
             meter_bar(L.pass_rate, L.rate_tone),
             "card-pass-rate",
-            card_delta(Cmp.overall.pass_rate, "delta-pass-rate"),
+            card_delta(OVERALL.pass_rate, "delta-pass-rate"),
         ),
         _card(
             "Duration",
@@ -65,7 +65,7 @@ def summary_cards() -> rx.Component:
             _big(L.errors.to_string(), class_name=rx.cond(L.errors > 0, "wt-card-value wt-c-err", "wt-card-value")),
             rx.text("could not finish", class_name="wt-card-foot"),
             "card-errors",
-            card_delta(Cmp.overall.error_rate, "delta-error-rate", "rate"),
+            card_delta(OVERALL.error_rate, "delta-error-rate", "rate"),
         ),
         _card(
             "Latency",
@@ -78,8 +78,8 @@ def summary_cards() -> rx.Component:
             ),
             rx.text("instance duration", class_name="wt-card-foot"),
             "card-latency",
-            card_delta(Cmp.overall.p50, "delta-p50", "p50"),
-            card_delta(Cmp.overall.p95, "delta-p95", "p95"),
+            card_delta(OVERALL.p50, "delta-p50", "p50"),
+            card_delta(OVERALL.p95, "delta-p95", "p95"),
         ),
         # The summary for screen readers: a polite live region, rewritten at most every few seconds.
         rx.el.div(C.announcement, class_name="wt-sr-only", role="status", custom_attrs={"aria-live": "polite"}),
@@ -90,7 +90,7 @@ def summary_cards() -> rx.Component:
     )
 
 
-def _scenario_row(s: ScenarioView) -> rx.Component:
+def _scenario_row(s: ObjectVar[ScenarioView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(s.scenario_id, weight="medium")),
         rx.table.cell(s.total.to_string(), class_name="wt-num-right"),
