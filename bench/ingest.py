@@ -101,7 +101,7 @@ def main() -> None:
             pool.shutdown()
             committer.shutdown()
         stats = catalog.run_stats("bench_run")
-        steps = len(catalog.steps_after("bench_run", 0, limit=10**9))
+        steps = len(catalog.changes_since("bench_run", 0, 0, limit=10**9).steps)
         assert result.complete and stats.total == args.instances and steps == 4 * args.instances, (result, stats, steps)
         print(f"ingest into {catalog.engine.dialect.name}: {args.instances} instances + {steps} steps ({size / 1e6:.0f} MB) "
               f"in {elapsed:.2f} s = {args.instances / elapsed:,.0f} instance lines/s "

@@ -29,24 +29,27 @@ from typing import Any
 from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
+from windtunnel_dash.artifacts.ingest_rows import (
+    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow,
+)
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
 from windtunnel_dash.artifacts.records import Manifest, Step
 
 from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
 from ..catalog.rows import InstanceRow
-from ..catalog.store import instance_row_from_fields
-from .hub import TAIL
+from ..catalog.store import instance_row
+from ..settings import LIVE_TAIL_ROWS
 from .lineparse import Parsed, iso_epoch, parse_block
 
-CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
+CHUNK_BYTES = 2 << 20  # read per file per transaction: bounds memory and keeps the hub fed during a backfill
 MAX_LINE = 32 << 20  # a longer line is skipped as unreadable instead of read (memory stays bounded)
 UNREADABLE_LINE = b"\0\n"  # what such a line is parsed as: not JSON, so counted unreadable, never fatal
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
 # keeps, or a poll slowed down (a busy event loop holds the GIL) would hand it a gap and send its readers to the catalog.
-FRESH = TAIL
+FRESH = LIVE_TAIL_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,8 @@ class _Chunk:
         results = [piece.result() for piece in self.pieces]
         if len(results) == 1:
             return results[0]
-        return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results))
+        return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
+                      any(r.unnumbered for r in results))
 
 
 def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
@@ -138,13 +142,7 @@ def _mtime(path: Path) -> float:
 def new_run_values(path: Path) -> dict[str, Any]:
     """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
     seen = datetime.fromtimestamp(_mtime(path) or time.time(), timezone.utc).isoformat().replace("+00:00", "Z")
-    return {
-        "path": str(path), "sut_name": None, "scenario_ids": "[]", "started_at": None, "start_key": seen, "completed_at": None,
-        "planned": None, "config": "{}", "manifest_error": None, "complete": False, "duration_ms": None,
-        "last_modified": 0.0, "generation": 0, "head": 0, "step_head": 0, "assertion_head": 0,
-        "total": 0, "passed": 0, "failed": 0, "errors": 0, "pass_rate": 0.0, "unreadable": 0,
-        "p50_ms": None, "p95_ms": None, "p99_ms": None, "scenarios": "[]",
-    }
+    return {**NEW_RUN_VALUES, "path": str(path), "start_key": seen}
 
 
 def manifest_values(manifest: Manifest) -> dict[str, Any]:
@@ -189,7 +187,7 @@ class RunTailer:
         self._manifest_completed_at: str | None = None
         self._summary_key: tuple[int, int, int] | None = None
         self._reset_pending = False
-        self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
+        self._fresh: list[InstanceLineRow] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
         self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
 
@@ -228,7 +226,7 @@ class RunTailer:
         return TailResult(
             changed, run["head"], run["step_head"], run["generation"], run["complete"], more=more,
             run=dict(run) if changed else None, reset=self._fresh_reset,
-            fresh=tuple(instance_row_from_fields(t) for t in self._fresh),
+            fresh=tuple(map(instance_row, self._fresh)),
         )
 
     # -- metadata: manifest, summary, mtimes ---------------------------------------------------------
@@ -284,18 +282,14 @@ class RunTailer:
     def _start_over(self) -> None:
         """A file was truncated or replaced: every line of the run is read again from byte 0."""
         run = self._run
-        run.update(
-            generation=run["generation"] + 1, head=0, step_head=0, assertion_head=0, total=0, passed=0,
-            failed=0, errors=0, pass_rate=0.0, unreadable=0, p50_ms=None, p95_ms=None, p99_ms=None,
-            scenarios="[]",
-        )
+        run.update(RUN_LINE_VALUES, generation=run["generation"] + 1)
         self._offsets = {name: (0, 0) for name in layout.LINE_FILES}
         self._agg = RunAggregate()
         self._numberer = None
         self._reset_pending = True
 
     def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
-        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?
+        """Whole lines after `stored` (offset, inode), at most about CHUNK_BYTES; the new (offset, inode); at end?
 
         A line longer than a chunk is found by scanning for its end without keeping it, and read in
         one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
@@ -315,11 +309,11 @@ class RunTailer:
             if st.st_size == offset:
                 return b"", (offset, st.st_ino), True
             f.seek(offset)
-            data = f.read(CHUNK)
+            data = f.read(CHUNK_BYTES)
             cut = data.rfind(b"\n")
             if cut >= 0:
-                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK
-            if len(data) < CHUNK:  # a half line waits for its other half
+                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK_BYTES
+            if len(data) < CHUNK_BYTES:  # a half line waits for its other half
                 return b"", (offset, st.st_ino), True
             end = self._line_end(f, name, (offset, st.st_ino), offset + len(data))
             if end is None:
@@ -335,13 +329,13 @@ class RunTailer:
         position = memo[1] if memo is not None and memo[0] == start else scan_from
         f.seek(position)
         while True:
-            block = f.read(CHUNK)
+            block = f.read(CHUNK_BYTES)
             newline = block.find(b"\n")
             if newline >= 0:
                 self._long_lines.pop(name, None)
                 return position + newline
             position += len(block)
-            if len(block) < CHUNK:
+            if len(block) < CHUNK_BYTES:
                 self._long_lines[name] = (start, position)
                 return None
 
@@ -405,7 +399,7 @@ class RunTailer:
             parsed = chunk.parsed()
             run["unreadable"] += parsed.unreadable
             if parsed.rows:
-                self._number[chunk.name](self, batch, parsed.rows)
+                self._number[chunk.name](self, batch, parsed)
         if batch.instances:
             self._settle_aggregates(run)
         if not (batch.offsets or batch.reset) and run == self._run:
@@ -427,13 +421,13 @@ class RunTailer:
             self._agg = RunAggregate.from_rows(rows)
         return self._agg
 
-    def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
+    def _instances(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         run, rows, agg, key = batch.run, batch.instances, self._aggregate(), self._key
         seq = run["head"]
-        for row in parsed:
+        for row in map(InstanceLineRow._make, parsed.rows):
             seq += 1
-            rows.append((key, seq, row[2] or f"#{seq}", *row[3:]))  # writes.INSTANCE_FIELDS
-            agg.add(row[4], row[6], row[9])  # scenario_id, status, duration_ms
+            rows.append(row.numbered(key, seq))
+            agg.add(row.scenario_id, row.status, row.duration_ms)
         run["head"] = seq
 
     def _numberer_after(self, pending: list[tuple]) -> StepNumberer:
@@ -443,27 +437,27 @@ class RunTailer:
         """
         numberer = StepNumberer()
         committed = writes.load_step_instance_ids(self._engine, self.run_id) if self._run["step_head"] else []
-        for instance_id in [*committed, *(row[2] for row in pending)]:  # row[2]: instance_id (STEP_FIELDS)
+        for instance_id in [*committed, *(row.instance_id for row in map(StepLineRow._make, pending))]:
             numberer.number(Step(instance_id=instance_id, step_index=0))
         return numberer
 
-    def _steps(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
+    def _steps(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Rows come whole from the parser; only older-layout steps (no step_index) are numbered here."""
         rows, numberer = batch.steps, self._numberer
-        if numberer is None and all(row[4] is not None for row in parsed):  # row[4]: step_index (STEP_FIELDS)
-            rows.extend(parsed)
+        if numberer is None and not parsed.unnumbered:
+            rows.extend(parsed.rows)
         else:
-            for row in parsed:
-                step_index = row[4]
-                if step_index is None and numberer is None:
+            for row in map(StepLineRow._make, parsed.rows):
+                if row.step_index is None and numberer is None:
                     numberer = self._numberer = self._numberer_after(rows)
                 if numberer is not None:
-                    step_index = numberer.number(Step(instance_id=row[2], step_index=step_index)).step_index
-                rows.append((*row[:4], step_index, *row[5:]))
-        batch.run["step_head"] = parsed[-1][1]
+                    step = numberer.number(Step(instance_id=row.instance_id, step_index=row.step_index))
+                    row = row._replace(step_index=step.step_index)
+                rows.append(row)
+        batch.run["step_head"] = StepLineRow._make(parsed.rows[-1]).step_seq
 
-    def _assertions(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        batch.assertions.extend(parsed)
-        batch.run["assertion_head"] = parsed[-1][1]
+    def _assertions(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
+        batch.assertions.extend(parsed.rows)
+        batch.run["assertion_head"] = AssertionLineRow._make(parsed.rows[-1]).assertion_seq
 
     _number = {layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions}
