@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from windtunnel_dash.artifacts.ingest_rows import (
-    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow,
+    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, numbered_instances,
 )
 from windtunnel_dash.catalog import writes
 from windtunnel_dash.pipeline import hub
@@ -22,10 +22,12 @@ def test_the_run_values_are_the_run_rows_columns() -> None:
     assert set(RUN_LINE_VALUES) <= set(NEW_RUN_VALUES)
 
 
-def test_numbering_an_instance_row_names_an_unnamed_instance_after_its_seq() -> None:
+def test_numbering_instance_rows_names_an_unnamed_instance_after_its_seq() -> None:
     parsed = InstanceLineRow(0, 0, "", None, None, True, "passed", 0, None, 1.0, 1.0, -1.0, None, None, None, 10, 5)
-    assert parsed.numbered(3, 7)[:3] == (3, 7, "#7") and parsed.numbered(3, 7)[3:] == parsed[3:]
-    assert parsed._replace(instance_id="a").numbered(3, 7).instance_id == "a"
+    named = parsed._replace(instance_id="a", pos=20)
+    first, second = map(InstanceLineRow._make, numbered_instances([parsed, named], run_key=3, head=6))
+    assert first == parsed._replace(run_key=3, seq=7, instance_id="#7")
+    assert second == named._replace(run_key=3, seq=8)
 
 
 def test_a_poll_hands_the_hub_as_many_fresh_rows_as_it_keeps() -> None:

@@ -10,6 +10,8 @@ No SQLAlchemy here: parse workers import it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 
@@ -34,9 +36,21 @@ class InstanceLineRow(NamedTuple):
     pos: int
     size: int
 
-    def numbered(self, run_key: int, seq: int) -> "InstanceLineRow":
-        """This row at `seq` of the run keyed `run_key`; an instance without an id is named after its seq."""
-        return InstanceLineRow(run_key, seq, self.instance_id or f"#{seq}", *self[3:])
+
+
+def fields_of(row_type: type[tuple], *names: str) -> Callable[[tuple], Any]:
+    """A getter of the named fields of plain-tuple rows of `row_type` (one value, or a tuple of several)."""
+    return itemgetter(*(row_type._fields.index(name) for name in names))  # type: ignore[attr-defined]
+
+
+_ID = InstanceLineRow._fields.index("instance_id")
+assert InstanceLineRow._fields[:_ID] == ("run_key", "seq")  # what numbered_instances replaces
+
+
+def numbered_instances(rows: list[tuple], run_key: int, head: int) -> list[tuple]:
+    """Parsed instance rows (seq 0) at seqs head + 1, head + 2, … of the run keyed `run_key`, as plain tuples;
+    an instance without an id is named after its seq."""
+    return [(run_key, seq, row[_ID] or f"#{seq}", *row[_ID + 1:]) for seq, row in enumerate(rows, head + 1)]
 
 
 class StepLineRow(NamedTuple):

@@ -48,7 +48,7 @@ class IngestBatch:
     run_id: str
     run_key: int
     run: dict[str, Any]  # absolute values for the run's row (never increments: idempotent)
-    instances: list[InstanceLineRow] = field(default_factory=list)
+    instances: list[tuple] = field(default_factory=list)  # InstanceLineRow fields
     steps: list[tuple] = field(default_factory=list)  # StepLineRow fields
     assertions: list[tuple] = field(default_factory=list)  # AssertionLineRow fields
     offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # file → (offset, inode)

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.ingest_rows import (
-    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow,
+    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, fields_of, numbered_instances,
 )
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
 from windtunnel_dash.artifacts.records import Manifest, Step
@@ -50,6 +50,7 @@ PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over 
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
 # keeps, or a poll slowed down (a busy event loop holds the GIL) would hand it a gap and send its readers to the catalog.
 FRESH = LIVE_TAIL_ROWS
+_AGGREGATED = fields_of(InstanceLineRow, "scenario_id", "status", "duration_ms")  # what RunAggregate.add takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ class RunTailer:
         self._manifest_completed_at: str | None = None
         self._summary_key: tuple[int, int, int] | None = None
         self._reset_pending = False
-        self._fresh: list[InstanceLineRow] = []  # the current poll's newest committed instance rows (FRESH at most)
+        self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
         self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
 
@@ -226,7 +227,7 @@ class RunTailer:
         return TailResult(
             changed, run["head"], run["step_head"], run["generation"], run["complete"], more=more,
             run=dict(run) if changed else None, reset=self._fresh_reset,
-            fresh=tuple(map(instance_row, self._fresh)),
+            fresh=tuple(instance_row(InstanceLineRow._make(row)) for row in self._fresh),
         )
 
     # -- metadata: manifest, summary, mtimes ---------------------------------------------------------
@@ -422,13 +423,12 @@ class RunTailer:
         return self._agg
 
     def _instances(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
-        run, rows, agg, key = batch.run, batch.instances, self._aggregate(), self._key
-        seq = run["head"]
-        for row in map(InstanceLineRow._make, parsed.rows):
-            seq += 1
-            rows.append(row.numbered(key, seq))
-            agg.add(row.scenario_id, row.status, row.duration_ms)
-        run["head"] = seq
+        run, agg = batch.run, self._aggregate()
+        rows = numbered_instances(parsed.rows, self._key, run["head"])
+        for scenario_id, status, duration_ms in map(_AGGREGATED, rows):
+            agg.add(scenario_id, status, duration_ms)
+        batch.instances.extend(rows)
+        run["head"] += len(rows)
 
     def _numberer_after(self, pending: list[tuple]) -> StepNumberer:
         """A numberer that has counted every step before this one: the committed ones, then `pending` rows.
