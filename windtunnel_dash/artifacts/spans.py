@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from . import layout
@@ -15,7 +16,7 @@ from .reader import parse_line
 from .sqlite_reader import BadDatabase, Busy, RunDatabase
 
 
-def read_spans(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
+def read_spans(path: Path, spans: Sequence[Any]) -> list[dict[str, Any]]:
     """The objects of the lines at (`pos`, `size`) in a run file; {} where the file no longer holds them."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -27,7 +28,7 @@ def read_spans(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
         os.close(fd)
 
 
-def records_at(run_path: Path, name: str, spans: list[Any]) -> list[dict[str, Any]]:
+def records_at(run_path: Path, name: str, spans: Sequence[Any]) -> list[dict[str, Any]]:
     """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (docs/design.md §2)."""
     if not layout.uses_database(run_path):
         return read_spans(run_path / name, spans)

@@ -13,6 +13,7 @@ commits the previous block (docs/design.md §4: ingest must keep up with runners
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -204,3 +205,20 @@ PARSERS = {layout.INSTANCES: instance_fields, layout.STEPS: step_fields, layout.
 def parse_block(name: str, data: bytes, pos: int, key: int) -> Parsed:
     """Entry point for worker processes (a module-level function pickles by name)."""
     return PARSERS[name](data, pos, key)
+
+
+def parse_file_block(path: str, name: str, start: int, end: int, inode: int, key: int) -> Parsed | None:
+    """parse_block of bytes [start, end) of the file at `path`, read here: a parse worker reads its own block,
+    so the bytes never cross the process boundary. None when the file there is another one (not `inode`)
+    or shorter now: the tailer rebuilds the run."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if os.fstat(fd).st_ino != inode:
+            return None
+        data = os.pread(fd, end - start, start)
+    finally:
+        os.close(fd)
+    return parse_block(name, data, start, key) if len(data) == end - start else None

@@ -10,6 +10,8 @@ summary. Not thread-safe by design: the engine runs one poll at a time.
 Parsing a big backlog goes to worker processes (`parse_pool`) one chunk ahead
 of the commit, and with a `commit_thread` each commit runs there while the next
 batch is built (SQLite releases the GIL while it works), so both cores work on it.
+A worker reads its block of the file itself: the ingest process only looks for the
+line ends to cut at, and the block's bytes never cross the process boundary.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ from ..catalog.aggregate import RunAggregate
 from ..catalog.rows import InstanceRow
 from ..catalog.store import instance_row
 from ..settings import LIVE_TAIL_ROWS
-from .lineparse import Parsed, iso_epoch, parse_block
+from .lineparse import Parsed, iso_epoch, parse_block, parse_file_block
 
 CHUNK_BYTES = 2 << 20  # read per file per transaction: bounds memory and keeps the hub fed during a backfill
 MAX_LINE = 32 << 20  # a longer line is skipped as unreadable instead of read (memory stays bounded)
 UNREADABLE_LINE = b"\0\n"  # what such a line is parsed as: not JSON, so counted unreadable, never fatal
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
+CUT_WINDOW = 64 << 10  # bytes looked at for a line end to cut a worker's block at (longer lines: read here)
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
 # keeps, or a poll slowed down (a busy event loop holds the GIL) would hand it a gap and send its readers to the catalog.
 FRESH = LIVE_TAIL_ROWS
@@ -96,6 +99,8 @@ class _Chunk:
 
     def parsed(self) -> Parsed:
         results = [piece.result() for piece in self.pieces]
+        if None in results:  # a worker found another file there, or a shorter one
+            raise _Replaced
         if len(results) == 1:
             return results[0]
         return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
@@ -111,17 +116,26 @@ def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
     return done
 
 
-def _split(data: bytes, pos: int, parts: int) -> list[tuple[bytes, int]]:
-    """`data` (whole lines starting at byte `pos`) cut into about `parts` blocks of whole lines."""
-    blocks, start = [], 0
+def _blocks(f: Any, start: int, stop: int, parts: int) -> list[tuple[int, int]] | None:
+    """About `parts` byte ranges of whole lines covering the file from `start` (a line start) to its last
+    line end before `stop`; None when no line end is in the last CUT_WINDOW bytes (the caller reads it all)."""
+
+    def window(at: int) -> bytes:
+        return os.pread(f.fileno(), min(CUT_WINDOW, stop - at), at)
+
+    low = max(start, stop - CUT_WINDOW)
+    last = window(low).rfind(b"\n")
+    if last < 0:
+        return None
+    end = low + last + 1
+    blocks, begin = [], start
     for k in range(1, parts):
-        cut = data.find(b"\n", len(data) * k // parts)
-        if cut < start:
-            continue
-        blocks.append((data[start:cut + 1], pos + start))
-        start = cut + 1
-    if start < len(data):
-        blocks.append((data[start:], pos + start))
+        at = start + (end - start) * k // parts
+        cut = window(at).find(b"\n")
+        if cut >= 0 and begin < at + cut + 1 < end:
+            blocks.append((begin, at + cut + 1))
+            begin = at + cut + 1
+    blocks.append((begin, end))
     return blocks
 
 
@@ -289,10 +303,13 @@ class RunTailer:
         self._numberer = None
         self._reset_pending = True
 
-    def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
+    def _read_chunk(
+        self, name: str, stored: tuple[int, int],
+    ) -> tuple[bytes | list[tuple[int, int]], tuple[int, int], bool]:
         """Whole lines after `stored` (offset, inode), at most about CHUNK_BYTES; the new (offset, inode); at end?
 
-        A line longer than a chunk is found by scanning for its end without keeping it, and read in
+        The lines are read here, or, when a parse pool takes them, only cut into (start, end) blocks that
+        its workers read. A line longer than a chunk is found by scanning for its end without keeping it, and read in
         one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
         line still being written is not re-scanned from its start at every poll.
         """
@@ -309,6 +326,12 @@ class RunTailer:
                 raise _Replaced
             if st.st_size == offset:
                 return b"", (offset, st.st_ino), True
+            stop = min(st.st_size, offset + CHUNK_BYTES)
+            if self._pool is not None and stop - offset >= POOL_MIN_BYTES:
+                parts = max(1, min(PARSE_PARTS, (stop - offset) // POOL_MIN_BYTES))
+                blocks = _blocks(f, offset, stop, parts)
+                if blocks is not None:
+                    return blocks, (blocks[-1][1], st.st_ino), st.st_size - offset < CHUNK_BYTES
             f.seek(offset)
             data = f.read(CHUNK_BYTES)
             cut = data.rfind(b"\n")
@@ -347,9 +370,12 @@ class RunTailer:
             start = offsets.get(name, (0, 0))
             data, offset, at_end = self._read_chunk(name, start)
             offsets[name] = offset
-            pool = self._pool if len(data) >= POOL_MIN_BYTES else None  # small blocks: no inter-process hop
-            parts = 1 if pool is None else max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
-            pieces = [_submit(pool, parse_block, name, block, pos, self._key) for block, pos in _split(data, start[0], parts)]
+            if isinstance(data, bytes):  # small blocks (and long lines): parsed here, no inter-process hop
+                pieces = [_submit(None, parse_block, name, data, start[0], self._key)]
+            else:
+                path = str(self.path / name)
+                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key)
+                          for begin, end in data]
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
 
