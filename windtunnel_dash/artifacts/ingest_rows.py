@@ -37,7 +37,6 @@ class InstanceLineRow(NamedTuple):
     size: int
 
 
-
 def fields_of(row_type: type[tuple], *names: str) -> Callable[[tuple], Any]:
     """A getter of the named fields of plain-tuple rows of `row_type` (one value, or a tuple of several)."""
     return itemgetter(*(row_type._fields.index(name) for name in names))  # type: ignore[attr-defined]

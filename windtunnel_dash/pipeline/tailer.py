@@ -308,10 +308,10 @@ class RunTailer:
     ) -> tuple[bytes | list[tuple[int, int]], tuple[int, int], bool]:
         """Whole lines after `stored` (offset, inode), at most about CHUNK_BYTES; the new (offset, inode); at end?
 
-        The lines are read here, or, when a parse pool takes them, only cut into (start, end) blocks that
-        its workers read. A line longer than a chunk is found by scanning for its end without keeping it, and read in
-        one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
-        line still being written is not re-scanned from its start at every poll.
+        The lines are read here, or, when a parse pool takes them, only cut into (start, end) blocks
+        that its workers read. A line longer than a chunk is found by scanning for its end without
+        keeping it, and read in one piece only if it is at most MAX_LINE bytes; a longer one is skipped
+        as unreadable. A long line still being written is not re-scanned from its start at every poll.
         """
         offset, inode = stored
         try:
