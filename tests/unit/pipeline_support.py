@@ -75,13 +75,15 @@ def tail(catalog: Catalog, run_dir: Path) -> TailResult:
 
 
 def all_instances(catalog: Catalog, run_id: str) -> list[InstanceRow]:
-    """Every instance of a run in seq order, through the hub's read."""
-    return catalog.changes_since(run_id, 0, None, limit=10**9).instances
+    """Every instance of a run in seq order, through the hub's read (none while the run is not catalogued)."""
+    changes = catalog.changes_since(run_id, 0, None, limit=10**9)
+    return [] if changes is None else changes.instances
 
 
 def all_steps(catalog: Catalog, run_id: str) -> list[StepEvent]:
-    """Every step of a run in file order, through the hub's read."""
-    return catalog.changes_since(run_id, 0, 0, limit=10**9).steps
+    """Every step of a run in file order, through the hub's read (none while the run is not catalogued)."""
+    changes = catalog.changes_since(run_id, 0, 0, limit=10**9)
+    return [] if changes is None else changes.steps
 
 
 def catalog_instances(catalog: Catalog, run_id: str) -> list[tuple]:
