@@ -65,7 +65,7 @@ def ingest(run_dir: Path, catalog_url: str, instances: int) -> tuple[float, floa
     if pool is not None:
         pool.shutdown()
     stats = catalog.run_stats(run_dir.name)
-    steps = len(catalog.steps_after(run_dir.name, 0, limit=10**9))
+    steps = len(catalog.changes_since(run_dir.name, 0, 0, limit=10**9).steps)
     assert result.complete and stats.total == instances and steps == 4 * instances, (result, stats, steps)
     catalog.engine.dispose()
     return elapsed, load

@@ -18,6 +18,9 @@ def _env_int(name: str) -> int | None:
 
 
 DEFAULT_MAX_WATCHES = 10_000
+# Newest instance rows of a run kept in memory for readers at its head: the hub's tail, which each
+# tailer poll refills (so a reader there needs no catalog query).
+LIVE_TAIL_ROWS = 2000
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from windtunnel_dash.artifacts.reader import read_run
 from windtunnel_dash.artifacts.status import classify
 from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.catalog.rows import InstanceRow, StepEvent
 from windtunnel_dash.pipeline.engine import Engine
 from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
+from tests.unit.run_files import read_run
 
 FIXTURE_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 BY_NUMBER: Any = object()  # instance_line's default duration: derived from n
@@ -73,13 +74,24 @@ def tail(catalog: Catalog, run_dir: Path) -> TailResult:
     return RunTailer(run_dir.name, run_dir, catalog.engine).poll()
 
 
+def all_instances(catalog: Catalog, run_id: str) -> list[InstanceRow]:
+    """Every instance of a run in seq order, through the hub's read (none while the run is not catalogued)."""
+    changes = catalog.changes_since(run_id, 0, None, limit=10**9)
+    return [] if changes is None else changes.instances
+
+
+def all_steps(catalog: Catalog, run_id: str) -> list[StepEvent]:
+    """Every step of a run in file order, through the hub's read (none while the run is not catalogued)."""
+    changes = catalog.changes_since(run_id, 0, 0, limit=10**9)
+    return [] if changes is None else changes.steps
+
+
 def catalog_instances(catalog: Catalog, run_id: str) -> list[tuple]:
-    rows = catalog.instances_after(run_id, 0, limit=10**9)
-    return [(r.seq, r.instance_id, r.status, r.duration_ms) for r in rows]
+    return [(r.seq, r.instance_id, r.status, r.duration_ms) for r in all_instances(catalog, run_id)]
 
 
 def catalog_step_count(catalog: Catalog, run_id: str) -> int:
-    return len(catalog.steps_after(run_id, 0, limit=10**9))
+    return len(all_steps(catalog, run_id))
 
 
 def file_instances(run_dir: Path) -> list[tuple]:

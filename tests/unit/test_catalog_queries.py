@@ -96,11 +96,12 @@ def test_instance_filters_and_pages_never_overlap(catalog: Catalog) -> None:
 
 
 def test_live_reads_in_order_and_latest_failures(catalog: Catalog) -> None:
-    assert [r.seq for r in catalog.instances_after("run_new", 5)] == [6, 7, 8]
-    assert [r.seq for r in catalog.instances_after("run_new", 0, limit=2)] == [1, 2]
-    steps = catalog.steps_after("run_new", 0)
+    assert [r.seq for r in catalog.changes_since("run_new", 5, None).instances] == [6, 7, 8]
+    assert [r.seq for r in catalog.changes_since("run_new", 0, None, limit=2).instances] == [1, 2]
+    steps = catalog.changes_since("run_new", 8, 0).steps
     assert [(s.step_index, s.ok) for s in steps] == [(0, True), (1, False)]
-    assert [(s.step_index, s.ok) for s in catalog.steps_after("run_new", steps[0].step_seq)] == [(1, False)]
+    later = catalog.changes_since("run_new", 8, steps[0].step_seq).steps
+    assert [(s.step_index, s.ok) for s in later] == [(1, False)]
     assert [r.seq for r in catalog.latest_failures("run_new", limit=3)] == [7, 5, 3]
 
 

@@ -1,4 +1,8 @@
-"""lineparse's typed fast decode gives exactly the rows the tolerant records give, whatever the line holds."""
+"""lineparse's typed fast decode gives exactly the rows the tolerant records give, whatever the line holds.
+
+The oracle builds each row by field name (ingest_rows), so the parser's positional builders are tied
+to the named contract the tailer, writer and store read rows by.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from windtunnel_dash.artifacts.ingest_rows import AssertionLineRow, InstanceLineRow, StepLineRow
 from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
-from windtunnel_dash.pipeline.lineparse import assertion_fields, instance_fields, step_fields
+from windtunnel_dash.artifacts.status import STATUS_RANK, classify
+from windtunnel_dash.pipeline.lineparse import MISSING_LAST, assertion_fields, instance_fields, iso_epoch, step_fields
 
 # Each key mostly gets a value of its usual type (the fast decode's case), often any JSON value
 # (numbers as ids, integral floats as step numbers, objects where text is expected: the records' case).
@@ -55,10 +61,17 @@ def records(data: bytes, from_dict) -> list[tuple[int, int, object]]:
 def test_instance_rows_equal_the_records(objs):
     data = block(objs)
     parsed = instance_fields(data, 0, KEY)
-    got = [(r[2], r[3], r[4], r[5], r[8], r[9], r[12], r[13], r[15], r[16]) for r in parsed.rows]
-    want = [(i.instance_id, i.correlation_id, i.scenario_id, i.passed, i.error, i.duration_ms, i.started_at,
-             i.completed_at, pos, size) for pos, size, i in records(data, Instance.from_dict)]
-    assert (got, parsed.unreadable) == (want, 0)
+    want = []
+    for pos, size, i in records(data, Instance.from_dict):
+        status, missing = classify(i.passed, i.error), i.duration_ms is None
+        want.append(InstanceLineRow(
+            run_key=KEY, seq=0, instance_id=i.instance_id, correlation_id=i.correlation_id, scenario_id=i.scenario_id,
+            passed=i.passed, status=status, status_rank=STATUS_RANK[status], error=i.error, duration_ms=i.duration_ms,
+            dur_asc=MISSING_LAST if missing else i.duration_ms, dur_desc=MISSING_LAST if missing else -i.duration_ms,
+            started_at=i.started_at, completed_at=i.completed_at, completed_ts=iso_epoch(i.completed_at), pos=pos,
+            size=size,
+        ))
+    assert (parsed.rows, parsed.unreadable) == (want, 0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -66,9 +79,12 @@ def test_instance_rows_equal_the_records(objs):
 def test_step_rows_equal_the_records(objs):
     data = block(objs)
     parsed = step_fields(data, 0, KEY)
-    want = [(KEY, pos + 1, s.instance_id, s.correlation_id, s.step_index, s.step_name, s.step_type, s.ok,
-             s.latency_ms, pos, size) for pos, size, s in records(data, Step.from_dict)]
-    assert (parsed.rows, parsed.unreadable) == (want, 0)
+    steps = records(data, Step.from_dict)
+    want = [StepLineRow(run_key=KEY, step_seq=pos + 1, instance_id=s.instance_id, correlation_id=s.correlation_id,
+                        step_index=s.step_index, step_name=s.step_name, step_type=s.step_type, ok=s.ok,
+                        latency_ms=s.latency_ms, pos=pos, size=size) for pos, size, s in steps]
+    unnumbered = any(s.step_index is None for _, _, s in steps)
+    assert (parsed.rows, parsed.unreadable, parsed.unnumbered) == (want, 0, unnumbered)
 
 
 @settings(max_examples=100, deadline=None)
@@ -76,7 +92,8 @@ def test_step_rows_equal_the_records(objs):
 def test_assertion_rows_equal_the_records(objs):
     data = block(objs)
     parsed = assertion_fields(data, 0, KEY)
-    want = [(KEY, pos + 1, a.instance_id, a.step_index, pos, size) for pos, size, a in records(data, Assertion.from_dict)]
+    want = [AssertionLineRow(run_key=KEY, assertion_seq=pos + 1, instance_id=a.instance_id, step_index=a.step_index,
+                             pos=pos, size=size) for pos, size, a in records(data, Assertion.from_dict)]
     assert (parsed.rows, parsed.unreadable) == (want, 0)
 
 
@@ -92,5 +109,6 @@ def test_lines_the_fast_decode_refuses_are_decided_by_the_reader():
     ]
     parsed = step_fields(b"\n".join(lines) + b"\n", 0, KEY)
     assert parsed.unreadable == 3
-    assert [(r[2], r[4], r[5], r[8]) for r in parsed.rows] == [("b", None, None, None), ("c", None, None, None),
-                                                               ("f", 2, "older", None)]
+    rows = [StepLineRow._make(r) for r in parsed.rows]
+    assert [(r.instance_id, r.step_index, r.step_name, r.latency_ms) for r in rows] == [
+        ("b", None, None, None), ("c", None, None, None), ("f", 2, "older", None)]

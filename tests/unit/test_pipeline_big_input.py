@@ -5,7 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from windtunnel_dash.pipeline.tailer import CHUNK, MAX_LINE, RunTailer
+from windtunnel_dash.pipeline.tailer import CHUNK_BYTES, MAX_LINE, RunTailer
 
 from tests.unit.pipeline_support import append, catalog_instances, instance_line, make_catalog, write_manifest
 
@@ -38,14 +38,14 @@ def test_a_100_mb_line_is_skipped_as_unreadable_without_holding_it(tmp_path: Pat
     assert [row[1] for row in catalog_instances(catalog, "huge_line")] == ["inst_000001", "inst_000002"]
     run = catalog.get_run("huge_line")
     assert run.unreadable_lines == 1 and result.head == 2
-    assert peak < 4 * CHUNK, f"peak {peak / 2**20:.1f} MB while skipping a 100 MB line"
+    assert peak < 4 * CHUNK_BYTES, f"peak {peak / 2**20:.1f} MB while skipping a 100 MB line"
 
 
 def test_a_long_line_under_the_limit_is_read_whole(tmp_path: Path) -> None:
     catalog = make_catalog(tmp_path)
     run_dir = tmp_path / "runs" / "long_line"
     write_manifest(run_dir)
-    body = "y" * (3 * CHUNK)
+    body = "y" * (3 * CHUNK_BYTES)
     assert len(body) < MAX_LINE
     append(run_dir / "instances.jsonl", (
         '{"instance_id": "long", "passed": true, "entry_data": "' + body + '"}\n').encode() + instance_line(2))

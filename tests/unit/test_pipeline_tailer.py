@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from windtunnel_dash.artifacts.reader import read_run
 from windtunnel_dash.artifacts.status import nearest_rank
 from windtunnel_dash.catalog import Catalog
 from windtunnel_dash.pipeline import tailer as tailer_module
@@ -33,6 +32,7 @@ from tests.unit.pipeline_support import (
     tail,
     write_manifest,
 )
+from tests.unit.run_files import read_run
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
@@ -256,7 +256,7 @@ def test_a_summary_that_lands_before_the_lines_still_ends_exact(catalog: Catalog
 def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Catalog, run_dir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """As the engine runs it: parse workers, and commits on their own thread while the next batch is built."""
-    monkeypatch.setattr(tailer_module, "CHUNK", 8192)  # many rounds: each parses ahead while the previous commits
+    monkeypatch.setattr(tailer_module, "CHUNK_BYTES", 8192)  # many rounds: each parses ahead while the previous commits
     monkeypatch.setattr(tailer_module, "POOL_MIN_BYTES", 1024)
     append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) + b"oops\n" * (n % 50 == 0)
                                                  for n in range(2_000)))
@@ -276,7 +276,7 @@ def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Ca
 
 def test_a_time_budget_splits_a_backlog_into_polls_that_add_up_exactly(catalog: Catalog, run_dir: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tailer_module, "CHUNK", 4096)
+    monkeypatch.setattr(tailer_module, "CHUNK_BYTES", 4096)
     append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(500)))
     (run_dir / "summary.json").write_text("{}")
     tailer = RunTailer(run_dir.name, run_dir, catalog.engine)
@@ -290,7 +290,7 @@ def test_a_time_budget_splits_a_backlog_into_polls_that_add_up_exactly(catalog: 
 
 def test_a_line_longer_than_a_read_chunk_is_read_whole(catalog: Catalog, run_dir: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tailer_module, "CHUNK", 1024)
+    monkeypatch.setattr(tailer_module, "CHUNK_BYTES", 1024)
     big = json.dumps({"instance_id": "big", "passed": True, "entry_data": {"body": "x" * 50_000}}).encode() + b"\n"
     append(run_dir / "instances.jsonl", instance_line(1) + big[:30_000])
     assert tail(catalog, run_dir).head == 1

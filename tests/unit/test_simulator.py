@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from windtunnel_dash import cli
 from windtunnel_dash.artifacts import layout
-from windtunnel_dash.artifacts.reader import read_lines, read_run
 from windtunnel_dash.artifacts.status import classify, nearest_rank, pass_rate
 from windtunnel_dash.simulator import SCENARIO_NAMES, SimConfig, Simulation, scenario_names, simulate, step_range
+from tests.unit.run_files import read_lines, read_run
 
 START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 TIMESTAMP_KEYS = {"timestamp", "started_at", "completed_at", "date"}

@@ -21,7 +21,7 @@ from windtunnel_dash.pipeline.sqlite_tailer import SqliteRunTailer, tailer_class
 from windtunnel_dash.pipeline.tailer import RunTailer
 from windtunnel_dash.simulator import simulate
 
-from tests.unit.pipeline_support import catalog_instances, catalog_step_count, make_catalog
+from tests.unit.pipeline_support import all_instances, all_steps, catalog_instances, catalog_step_count, make_catalog
 from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 
 REAL_RUN = "run_20261205_143438"
@@ -97,11 +97,11 @@ def test_the_same_run_in_sqlite_and_in_jsonl_makes_the_same_catalog(tmp_path: Pa
 
     def rows(catalog: Catalog) -> list[tuple]:
         return [(r.seq, r.instance_id, r.correlation_id, r.scenario_id, r.status, r.error, round(r.duration_ms, 3))
-                for r in catalog.instances_after("run_same", 0, limit=10**6)]
+                for r in all_instances(catalog, "run_same")]
 
     def steps(catalog: Catalog) -> list[tuple]:
         return [(s.instance_id, s.step_index, s.step_name, s.step_type, s.ok, s.latency_ms)
-                for s in catalog.steps_after("run_same", 0, limit=10**6)]
+                for s in all_steps(catalog, "run_same")]
 
     assert rows(sqlite_catalog) == rows(jsonl_catalog) and len(rows(jsonl_catalog)) == 1200
     assert steps(sqlite_catalog) == steps(jsonl_catalog)

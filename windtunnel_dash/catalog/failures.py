@@ -28,9 +28,9 @@ from windtunnel_dash.analysis.signatures import (
 )
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.records import Assertion, Step
+from windtunnel_dash.artifacts.spans import read_spans
 from windtunnel_dash.artifacts.status import ERROR, FAILED, STATUS_RANK
 
-from .store import _read_lines
 from .writes import ASSERTIONS, INSTANCES, STEPS, key_of
 
 IN_CHUNK = 500  # instance ids per IN (...) query
@@ -145,11 +145,11 @@ def _failed_signatures(engine: Engine, at: RunPosition, instance_ids: list[str])
         with engine.connect() as conn:
             step_spans = conn.execute(_FAILED_HTTP_STEPS, params).all()
             assertion_spans = conn.execute(_ASSERTION_SPANS, params).all()
-        for span, obj in zip(step_spans, _read_lines(at.path / layout.STEPS, step_spans)):
+        for span, obj in zip(step_spans, read_spans(at.path / layout.STEPS, step_spans)):
             code = Step.from_dict(obj).observation.get("status_code")
             code = code if isinstance(code, int) and not isinstance(code, bool) else None
             steps.setdefault(span.instance_id, []).append(FailedStep(span.step_index, code))
-        for span, obj in zip(assertion_spans, _read_lines(at.path / layout.ASSERTIONS, assertion_spans)):
+        for span, obj in zip(assertion_spans, read_spans(at.path / layout.ASSERTIONS, assertion_spans)):
             a = Assertion.from_dict(obj)
             if a.passed is False:
                 assertions.setdefault(span.instance_id, []).append(FailedAssertion(a.step_index, a.assertion_name))

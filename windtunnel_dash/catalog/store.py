@@ -8,7 +8,6 @@ run's row (kept current by the tailer), so none of them scans a run's instances.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -22,9 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, Integer, bindparam, cast, func, select
 
 from windtunnel_dash.artifacts import layout
-from windtunnel_dash.artifacts.reader import parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
-from windtunnel_dash.artifacts.sqlite_reader import BadDatabase, Busy, RunDatabase
+from windtunnel_dash.artifacts.spans import records_at
 from windtunnel_dash.artifacts.status import (
     ERROR, FAILED, INSTANCE_STATUSES, PASSED, STATUS_RANK, pass_rate, run_status,
 )
@@ -99,42 +97,14 @@ class RunChanges:
     steps: list[StepEvent]
 
 
-def instance_row_from_fields(t: tuple) -> InstanceRow:
-    """The row of a just-committed instance, from its tuple in writes.INSTANCE_FIELDS order."""
-    return InstanceRow(seq=t[1], instance_id=t[2], correlation_id=t[3], scenario_id=t[4], passed=t[5],
-                       duration_ms=t[9], status=t[6], error=t[8], completed_at=t[13], started_at=t[12])
-
-
-def _instance_row(r: Any) -> InstanceRow:
+def instance_row(r: Any) -> InstanceRow:
+    """The InstanceRow of anything naming the instances columns: a query's row, or an ingest_rows.InstanceLineRow
+    the tailer just committed."""
     return InstanceRow(
         seq=r.seq, instance_id=r.instance_id, correlation_id=r.correlation_id, scenario_id=r.scenario_id,
         passed=r.passed, duration_ms=r.duration_ms, status=r.status, error=r.error,
         completed_at=r.completed_at, started_at=r.started_at,
     )
-
-
-def _read_lines(path: Path, spans: list[Any]) -> list[dict[str, Any]]:
-    """The objects of the lines at (`pos`, `size`) in a run file; {} where the file no longer holds them."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return [{} for _ in spans]
-    try:
-        return [parse_line(os.pread(fd, span.size, span.pos)) or {} for span in spans]
-    finally:
-        os.close(fd)
-
-
-def _records_at(run_path: Path, name: str, spans: list[Any]) -> list[dict[str, Any]]:
-    """The records of `name` at `spans`: lines of the JSONL file, or rows of the runner's database (docs/design.md §2)."""
-    if not layout.uses_database(run_path):
-        return _read_lines(run_path / name, spans)
-    keys = [span.instance_id if name == layout.INSTANCES else span.pos for span in spans]
-    try:
-        with RunDatabase(run_path / layout.DATABASE) as db:
-            return db.records(name, keys)
-    except (BadDatabase, Busy, OSError):
-        return [{} for _ in spans]
 
 
 def _contains(column: Any, q: str) -> Any:
@@ -260,7 +230,7 @@ class Catalog:
             else:
                 r = self._run_record(conn, run_id)
                 total = 0 if r is None else {None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}[status]
-        return [_instance_row(r) for r in rows], total
+        return [instance_row(r) for r in rows], total
 
     def iter_instances(
         self, run_id: str, *, status: str | None = None, sort: str = "-seq", q: str = "", chunk: int = 1000
@@ -277,21 +247,7 @@ class Catalog:
                 select(*INSTANCE_COLUMNS).where(*where).order_by(*order)
             )
             for rows in result.partitions(chunk):
-                yield [_instance_row(r) for r in rows]
-
-    def instances_after(self, run_id: str, seq: int, limit: int = 5000) -> list[InstanceRow]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": _UNBOUNDED, "limit": limit}
-            ).all()
-        return [_instance_row(r) for r in rows]
-
-    def steps_after(self, run_id: str, step_seq: int, limit: int = 5000) -> list[StepEvent]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": _UNBOUNDED, "limit": limit}
-            ).all()
-        return [StepEvent(*r) for r in rows]
+                yield [instance_row(r) for r in rows]
 
     def latest_failures(self, run_id: str, limit: int = 10) -> list[InstanceRow]:
         with self.engine.connect() as conn:
@@ -299,7 +255,7 @@ class Catalog:
                 select(*INSTANCE_COLUMNS).where(_I.run_key == key_of(run_id), _I.status_rank.in_((STATUS_RANK[FAILED], STATUS_RANK[ERROR])))
                 .order_by(_I.seq.desc()).limit(limit)
             ).all()
-        return [_instance_row(r) for r in rows]
+        return [instance_row(r) for r in rows]
 
     def get_instance(self, run_id: str, instance_id: str) -> InstanceDetail | None:
         with self.engine.connect() as conn:
@@ -320,20 +276,20 @@ class Catalog:
                 .order_by(ASSERTIONS.c.assertion_seq)
             ).all()
         by_step: dict[int | None, list[AssertionRow]] = {}
-        for obj in _records_at(run_path, layout.ASSERTIONS, assertion_rows):
+        for obj in records_at(run_path, layout.ASSERTIONS, assertion_rows):
             a = Assertion.from_dict(obj)
             by_step.setdefault(a.step_index, []).append(
                 AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
             )
         steps = []
-        for (step_index, _, _), obj in zip(step_rows, _records_at(run_path, layout.STEPS, step_rows)):
+        for (step_index, _, _), obj in zip(step_rows, records_at(run_path, layout.STEPS, step_rows)):
             s = Step.from_dict(obj)
             steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
                                     by_step.pop(step_index, [])))
         for step_index, orphans in by_step.items():  # assertions naming no step we have: still shown
             steps.append(StepDetail(-1 if step_index is None else step_index, None, None, None, {}, orphans))
-        [entry] = _records_at(run_path, layout.INSTANCES, [r])
-        return InstanceDetail(instance=_instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
+        [entry] = records_at(run_path, layout.INSTANCES, [r])
+        return InstanceDetail(instance=instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
 
     # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------
 
@@ -416,7 +372,7 @@ class Catalog:
                 with conn.execute(
                     _INSTANCES_AFTER, {"run_id": run_id, "after": seq, "upto": r.head, "limit": limit}
                 ) as found:
-                    instances = up_to_bytes(map(_instance_row, found), max_bytes)
+                    instances = up_to_bytes(map(instance_row, found), max_bytes)
             if step_seq is not None and r.step_head > step_seq:
                 with conn.execute(
                     _STEPS_AFTER, {"run_id": run_id, "after": step_seq, "upto": r.step_head, "limit": limit}

@@ -13,6 +13,7 @@ commits the previous block (docs/design.md §4: ingest must keep up with runners
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,8 +31,11 @@ MISSING_LAST = 1e300  # sorts after every real duration in both directions (dur_
 
 @dataclass(slots=True)
 class Parsed:
+    """Rows of readable lines, in file order, as plain tuples in their ingest_rows field order."""
+
     rows: list[tuple]
     unreadable: int
+    unnumbered: bool = False  # a step row lacks its step_index (older layout): the tailer numbers this block
 
 
 def iso_epoch(value: str | None) -> float | None:
@@ -144,7 +148,7 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def instance_fields(data: bytes, pos: int, key: int) -> Parsed:
-    """Rows: INSTANCE_FIELDS with seq 0 (the tailer numbers them; an empty instance_id is named after its seq)."""
+    """InstanceLineRows with seq 0 (the tailer numbers them)."""
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, inst in _INSTANCES.records(data, pos, unreadable):
@@ -153,7 +157,7 @@ def instance_fields(data: bytes, pos: int, key: int) -> Parsed:
 
 
 def instance_row(key: int, inst: Any, pos: int, size: int) -> tuple:
-    """INSTANCE_FIELDS of one instance (any record named as records.Instance is), seq 0, found at (pos, size)."""
+    """The InstanceLineRow of one instance (any record named as records.Instance is), seq 0, found at (pos, size)."""
     status = classify(inst.passed, inst.error)
     duration = inst.duration_ms
     return (
@@ -165,22 +169,24 @@ def instance_row(key: int, inst: Any, pos: int, size: int) -> tuple:
 
 
 def step_fields(data: bytes, pos: int, key: int) -> Parsed:
-    """Rows: STEP_FIELDS; step_index None in the older layout (the tailer numbers those)."""
+    """StepLineRows; step_index None in the older layout (the tailer numbers those)."""
     rows: list[tuple] = []
     unreadable = [0]
+    unnumbered = False
     for pos, size, step in _STEPS.records(data, pos, unreadable):
         rows.append(step_row(key, pos + 1, step, pos, size))
-    return Parsed(rows, unreadable[0])
+        unnumbered = unnumbered or step.step_index is None
+    return Parsed(rows, unreadable[0], unnumbered)
 
 
 def step_row(key: int, seq: int, step: Any, pos: int, size: int) -> tuple:
-    """STEP_FIELDS of one step (named as records.Step is)."""
+    """The StepLineRow of one step (named as records.Step is)."""
     return (key, seq, step.instance_id, step.correlation_id, step.step_index, step.step_name, step.step_type,
             step.ok, step.latency_ms, pos, size)
 
 
 def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
-    """Rows: ASSERTION_FIELDS."""
+    """AssertionLineRows."""
     rows: list[tuple] = []
     unreadable = [0]
     for pos, size, assertion in _ASSERTIONS.records(data, pos, unreadable):
@@ -189,7 +195,7 @@ def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
 
 
 def assertion_row(key: int, seq: int, assertion: Any, pos: int, size: int) -> tuple:
-    """ASSERTION_FIELDS of one assertion."""
+    """The AssertionLineRow of one assertion."""
     return (key, seq, assertion.instance_id, assertion.step_index, pos, size)
 
 
@@ -199,3 +205,20 @@ PARSERS = {layout.INSTANCES: instance_fields, layout.STEPS: step_fields, layout.
 def parse_block(name: str, data: bytes, pos: int, key: int) -> Parsed:
     """Entry point for worker processes (a module-level function pickles by name)."""
     return PARSERS[name](data, pos, key)
+
+
+def parse_file_block(path: str, name: str, start: int, end: int, inode: int, key: int) -> Parsed | None:
+    """parse_block of bytes [start, end) of the file at `path`, read here: a parse worker reads its own block,
+    so the bytes never cross the process boundary. None when the file there is another one (not `inode`)
+    or shorter now: the tailer rebuilds the run."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if os.fstat(fd).st_ino != inode:
+            return None
+        data = os.pread(fd, end - start, start)
+    finally:
+        os.close(fd)
+    return parse_block(name, data, start, key) if len(data) == end - start else None

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from windtunnel_dash.artifacts import layout
+from windtunnel_dash.artifacts.ingest_rows import InstanceLineRow
 from windtunnel_dash.artifacts.records import Manifest
 from windtunnel_dash.artifacts.sqlite_reader import TABLE_OF, BadDatabase, Busy, RunDatabase
 
 from ..catalog import writes
+from .lineparse import Parsed
 from .rowparse import parse_rows, read_and_parse
 from .tailer import RunTailer, _Chunk, _Replaced, _submit, manifest_values
 
@@ -114,17 +116,16 @@ class SqliteRunTailer(RunTailer):
                     self._ids.update(conn.execute(select(c.instance_id).where(c.run_key == self._key)).scalars())
         return self._ids
 
-    def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
+    def _instances(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Only ids not seen yet take a seq: a replaced row is the same instance (docs/design.md §2)."""
         ids, new = self._known_ids(), []
-        for row in parsed:
-            instance_id = row[2]  # INSTANCE_FIELDS
-            if instance_id:
-                if instance_id in ids:
+        for row in map(InstanceLineRow._make, parsed.rows):
+            if row.instance_id:
+                if row.instance_id in ids:
                     continue
-                ids.add(instance_id)
+                ids.add(row.instance_id)
             new.append(row)
         if new:
-            RunTailer._instances(self, batch, new)
+            RunTailer._instances(self, batch, Parsed(new, parsed.unreadable))
 
     _number = {**RunTailer._number, layout.INSTANCES: _instances}

@@ -10,6 +10,8 @@ summary. Not thread-safe by design: the engine runs one poll at a time.
 Parsing a big backlog goes to worker processes (`parse_pool`) one chunk ahead
 of the commit, and with a `commit_thread` each commit runs there while the next
 batch is built (SQLite releases the GIL while it works), so both cores work on it.
+A worker reads its block of the file itself: the ingest process only looks for the
+line ends to cut at, and the block's bytes never cross the process boundary.
 """
 
 from __future__ import annotations
@@ -29,24 +31,29 @@ from typing import Any
 from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
+from windtunnel_dash.artifacts.ingest_rows import (
+    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, fields_of, numbered_instances,
+)
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
 from windtunnel_dash.artifacts.records import Manifest, Step
 
 from ..catalog import writes
 from ..catalog.aggregate import RunAggregate
 from ..catalog.rows import InstanceRow
-from ..catalog.store import instance_row_from_fields
-from .hub import TAIL
-from .lineparse import Parsed, iso_epoch, parse_block
+from ..catalog.store import instance_row
+from ..settings import LIVE_TAIL_ROWS
+from .lineparse import Parsed, iso_epoch, parse_block, parse_file_block
 
-CHUNK = 2 << 20  # bytes read per file per transaction: bounds memory and keeps the hub fed during a backfill
+CHUNK_BYTES = 2 << 20  # read per file per transaction: bounds memory and keeps the hub fed during a backfill
 MAX_LINE = 32 << 20  # a longer line is skipped as unreadable instead of read (memory stays bounded)
 UNREADABLE_LINE = b"\0\n"  # what such a line is parsed as: not JSON, so counted unreadable, never fatal
 POOL_MIN_BYTES = 1 << 20  # smaller blocks (live appends, small runs) are parsed inline: no inter-process hop
 PARSE_PARTS = 4  # a big chunk is parsed in up to this many blocks, spread over the pool's workers
+CUT_WINDOW = 64 << 10  # bytes looked at for a line end to cut a worker's block at (longer lines: read here)
 # Newest committed instances a poll hands the hub, so readers at the head skip a query: as many as the hub
 # keeps, or a poll slowed down (a busy event loop holds the GIL) would hand it a gap and send its readers to the catalog.
-FRESH = TAIL
+FRESH = LIVE_TAIL_ROWS
+_AGGREGATED = fields_of(InstanceLineRow, "scenario_id", "status", "duration_ms")  # what RunAggregate.add takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +99,12 @@ class _Chunk:
 
     def parsed(self) -> Parsed:
         results = [piece.result() for piece in self.pieces]
+        if None in results:  # a worker found another file there, or a shorter one
+            raise _Replaced
         if len(results) == 1:
             return results[0]
-        return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results))
+        return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
+                      any(r.unnumbered for r in results))
 
 
 def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
@@ -106,17 +116,26 @@ def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
     return done
 
 
-def _split(data: bytes, pos: int, parts: int) -> list[tuple[bytes, int]]:
-    """`data` (whole lines starting at byte `pos`) cut into about `parts` blocks of whole lines."""
-    blocks, start = [], 0
+def _blocks(f: Any, start: int, stop: int, parts: int) -> list[tuple[int, int]] | None:
+    """About `parts` byte ranges of whole lines covering the file from `start` (a line start) to its last
+    line end before `stop`; None when no line end is in the last CUT_WINDOW bytes (the caller reads it all)."""
+
+    def window(at: int) -> bytes:
+        return os.pread(f.fileno(), min(CUT_WINDOW, stop - at), at)
+
+    low = max(start, stop - CUT_WINDOW)
+    last = window(low).rfind(b"\n")
+    if last < 0:
+        return None
+    end = low + last + 1
+    blocks, begin = [], start
     for k in range(1, parts):
-        cut = data.find(b"\n", len(data) * k // parts)
-        if cut < start:
-            continue
-        blocks.append((data[start:cut + 1], pos + start))
-        start = cut + 1
-    if start < len(data):
-        blocks.append((data[start:], pos + start))
+        at = start + (end - start) * k // parts
+        cut = window(at).find(b"\n")
+        if cut >= 0 and begin < at + cut + 1 < end:
+            blocks.append((begin, at + cut + 1))
+            begin = at + cut + 1
+    blocks.append((begin, end))
     return blocks
 
 
@@ -138,13 +157,7 @@ def _mtime(path: Path) -> float:
 def new_run_values(path: Path) -> dict[str, Any]:
     """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
     seen = datetime.fromtimestamp(_mtime(path) or time.time(), timezone.utc).isoformat().replace("+00:00", "Z")
-    return {
-        "path": str(path), "sut_name": None, "scenario_ids": "[]", "started_at": None, "start_key": seen, "completed_at": None,
-        "planned": None, "config": "{}", "manifest_error": None, "complete": False, "duration_ms": None,
-        "last_modified": 0.0, "generation": 0, "head": 0, "step_head": 0, "assertion_head": 0,
-        "total": 0, "passed": 0, "failed": 0, "errors": 0, "pass_rate": 0.0, "unreadable": 0,
-        "p50_ms": None, "p95_ms": None, "p99_ms": None, "scenarios": "[]",
-    }
+    return {**NEW_RUN_VALUES, "path": str(path), "start_key": seen}
 
 
 def manifest_values(manifest: Manifest) -> dict[str, Any]:
@@ -228,7 +241,7 @@ class RunTailer:
         return TailResult(
             changed, run["head"], run["step_head"], run["generation"], run["complete"], more=more,
             run=dict(run) if changed else None, reset=self._fresh_reset,
-            fresh=tuple(instance_row_from_fields(t) for t in self._fresh),
+            fresh=tuple(instance_row(InstanceLineRow._make(row)) for row in self._fresh),
         )
 
     # -- metadata: manifest, summary, mtimes ---------------------------------------------------------
@@ -284,22 +297,21 @@ class RunTailer:
     def _start_over(self) -> None:
         """A file was truncated or replaced: every line of the run is read again from byte 0."""
         run = self._run
-        run.update(
-            generation=run["generation"] + 1, head=0, step_head=0, assertion_head=0, total=0, passed=0,
-            failed=0, errors=0, pass_rate=0.0, unreadable=0, p50_ms=None, p95_ms=None, p99_ms=None,
-            scenarios="[]",
-        )
+        run.update(RUN_LINE_VALUES, generation=run["generation"] + 1)
         self._offsets = {name: (0, 0) for name in layout.LINE_FILES}
         self._agg = RunAggregate()
         self._numberer = None
         self._reset_pending = True
 
-    def _read_chunk(self, name: str, stored: tuple[int, int]) -> tuple[bytes, tuple[int, int], bool]:
-        """Whole lines after `stored` (offset, inode), at most about CHUNK bytes; the new (offset, inode); at end?
+    def _read_chunk(
+        self, name: str, stored: tuple[int, int],
+    ) -> tuple[bytes | list[tuple[int, int]], tuple[int, int], bool]:
+        """Whole lines after `stored` (offset, inode), at most about CHUNK_BYTES; the new (offset, inode); at end?
 
-        A line longer than a chunk is found by scanning for its end without keeping it, and read in
-        one piece only if it is at most MAX_LINE bytes; a longer one is skipped as unreadable. A long
-        line still being written is not re-scanned from its start at every poll.
+        The lines are read here, or, when a parse pool takes them, only cut into (start, end) blocks
+        that its workers read. A line longer than a chunk is found by scanning for its end without
+        keeping it, and read in one piece only if it is at most MAX_LINE bytes; a longer one is skipped
+        as unreadable. A long line still being written is not re-scanned from its start at every poll.
         """
         offset, inode = stored
         try:
@@ -314,12 +326,18 @@ class RunTailer:
                 raise _Replaced
             if st.st_size == offset:
                 return b"", (offset, st.st_ino), True
+            stop = min(st.st_size, offset + CHUNK_BYTES)
+            if self._pool is not None and stop - offset >= POOL_MIN_BYTES:
+                parts = max(1, min(PARSE_PARTS, (stop - offset) // POOL_MIN_BYTES))
+                blocks = _blocks(f, offset, stop, parts)
+                if blocks is not None:
+                    return blocks, (blocks[-1][1], st.st_ino), st.st_size - offset < CHUNK_BYTES
             f.seek(offset)
-            data = f.read(CHUNK)
+            data = f.read(CHUNK_BYTES)
             cut = data.rfind(b"\n")
             if cut >= 0:
-                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK
-            if len(data) < CHUNK:  # a half line waits for its other half
+                return data[: cut + 1], (offset + cut + 1, st.st_ino), len(data) < CHUNK_BYTES
+            if len(data) < CHUNK_BYTES:  # a half line waits for its other half
                 return b"", (offset, st.st_ino), True
             end = self._line_end(f, name, (offset, st.st_ino), offset + len(data))
             if end is None:
@@ -335,13 +353,13 @@ class RunTailer:
         position = memo[1] if memo is not None and memo[0] == start else scan_from
         f.seek(position)
         while True:
-            block = f.read(CHUNK)
+            block = f.read(CHUNK_BYTES)
             newline = block.find(b"\n")
             if newline >= 0:
                 self._long_lines.pop(name, None)
                 return position + newline
             position += len(block)
-            if len(block) < CHUNK:
+            if len(block) < CHUNK_BYTES:
                 self._long_lines[name] = (start, position)
                 return None
 
@@ -352,9 +370,12 @@ class RunTailer:
             start = offsets.get(name, (0, 0))
             data, offset, at_end = self._read_chunk(name, start)
             offsets[name] = offset
-            pool = self._pool if len(data) >= POOL_MIN_BYTES else None  # small blocks: no inter-process hop
-            parts = 1 if pool is None else max(1, min(PARSE_PARTS, len(data) // POOL_MIN_BYTES))
-            pieces = [_submit(pool, parse_block, name, block, pos, self._key) for block, pos in _split(data, start[0], parts)]
+            if isinstance(data, bytes):  # small blocks (and long lines): parsed here, no inter-process hop
+                pieces = [_submit(None, parse_block, name, data, start[0], self._key)]
+            else:
+                path = str(self.path / name)
+                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key)
+                          for begin, end in data]
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
 
@@ -405,7 +426,7 @@ class RunTailer:
             parsed = chunk.parsed()
             run["unreadable"] += parsed.unreadable
             if parsed.rows:
-                self._number[chunk.name](self, batch, parsed.rows)
+                self._number[chunk.name](self, batch, parsed)
         if batch.instances:
             self._settle_aggregates(run)
         if not (batch.offsets or batch.reset) and run == self._run:
@@ -427,14 +448,13 @@ class RunTailer:
             self._agg = RunAggregate.from_rows(rows)
         return self._agg
 
-    def _instances(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        run, rows, agg, key = batch.run, batch.instances, self._aggregate(), self._key
-        seq = run["head"]
-        for row in parsed:
-            seq += 1
-            rows.append((key, seq, row[2] or f"#{seq}", *row[3:]))  # writes.INSTANCE_FIELDS
-            agg.add(row[4], row[6], row[9])  # scenario_id, status, duration_ms
-        run["head"] = seq
+    def _instances(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
+        run, agg = batch.run, self._aggregate()
+        rows = numbered_instances(parsed.rows, self._key, run["head"])
+        for scenario_id, status, duration_ms in map(_AGGREGATED, rows):
+            agg.add(scenario_id, status, duration_ms)
+        batch.instances.extend(rows)
+        run["head"] += len(rows)
 
     def _numberer_after(self, pending: list[tuple]) -> StepNumberer:
         """A numberer that has counted every step before this one: the committed ones, then `pending` rows.
@@ -443,27 +463,27 @@ class RunTailer:
         """
         numberer = StepNumberer()
         committed = writes.load_step_instance_ids(self._engine, self.run_id) if self._run["step_head"] else []
-        for instance_id in [*committed, *(row[2] for row in pending)]:  # row[2]: instance_id (STEP_FIELDS)
+        for instance_id in [*committed, *(row.instance_id for row in map(StepLineRow._make, pending))]:
             numberer.number(Step(instance_id=instance_id, step_index=0))
         return numberer
 
-    def _steps(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
+    def _steps(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Rows come whole from the parser; only older-layout steps (no step_index) are numbered here."""
         rows, numberer = batch.steps, self._numberer
-        if numberer is None and all(row[4] is not None for row in parsed):  # row[4]: step_index (STEP_FIELDS)
-            rows.extend(parsed)
+        if numberer is None and not parsed.unnumbered:
+            rows.extend(parsed.rows)
         else:
-            for row in parsed:
-                step_index = row[4]
-                if step_index is None and numberer is None:
+            for row in map(StepLineRow._make, parsed.rows):
+                if row.step_index is None and numberer is None:
                     numberer = self._numberer = self._numberer_after(rows)
                 if numberer is not None:
-                    step_index = numberer.number(Step(instance_id=row[2], step_index=step_index)).step_index
-                rows.append((*row[:4], step_index, *row[5:]))
-        batch.run["step_head"] = parsed[-1][1]
+                    step = numberer.number(Step(instance_id=row.instance_id, step_index=row.step_index))
+                    row = row._replace(step_index=step.step_index)
+                rows.append(row)
+        batch.run["step_head"] = StepLineRow._make(parsed.rows[-1]).step_seq
 
-    def _assertions(self, batch: writes.IngestBatch, parsed: list[tuple]) -> None:
-        batch.assertions.extend(parsed)
-        batch.run["assertion_head"] = parsed[-1][1]
+    def _assertions(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
+        batch.assertions.extend(parsed.rows)
+        batch.run["assertion_head"] = AssertionLineRow._make(parsed.rows[-1]).assertion_seq
 
     _number = {layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions}
