@@ -20,7 +20,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -76,7 +76,7 @@ def jsonl_lines(rows: list[InstanceRow]) -> str:
     return "".join(dumps(row.to_api()) + "\n" for row in rows)
 
 
-async def _chunks(rows: Iterator[list[InstanceRow]]) -> AsyncIterator[list[InstanceRow]]:
+async def _chunks(rows: Generator[list[InstanceRow]]) -> AsyncIterator[list[InstanceRow]]:
     """The catalog's chunks, each fetched in a worker thread; the query is closed when the client goes."""
     try:
         while (chunk := await asyncio.to_thread(next, rows, None)) is not None:
@@ -85,7 +85,7 @@ async def _chunks(rows: Iterator[list[InstanceRow]]) -> AsyncIterator[list[Insta
         await asyncio.to_thread(rows.close)
 
 
-async def _encoded(head: str, rows: Iterator[list[InstanceRow]], render: Callable[[list[InstanceRow]], str]) -> AsyncIterator[bytes]:
+async def _encoded(head: str, rows: Generator[list[InstanceRow]], render: Callable[[list[InstanceRow]], str]) -> AsyncIterator[bytes]:
     if head:
         yield head.encode("utf-8")
     async for chunk in _chunks(rows):

@@ -8,6 +8,7 @@ unknown keys are kept in `extra`, and the older layout's names
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -46,13 +47,13 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def as_renamed(data: dict[str, Any], key: str, older_key: str) -> str | None:
+def as_renamed(data: Mapping[str, Any], key: str, older_key: str) -> str | None:
     """The newer key's text if it has one, else the older layout's (an empty string is still a value)."""
     value = as_str(data.get(key))
     return value if value is not None else as_str(data.get(older_key))
 
 
-def _extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+def _extra(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in known}
 
 
@@ -87,7 +88,7 @@ class Manifest:
         return planned if planned is not None and planned >= 0 else None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], dir_name: str) -> "Manifest":
+    def from_dict(cls, data: dict[str, Any], dir_name: str) -> Manifest:
         scenarios = data.get("scenario_ids", data.get("scenarios"))
         return cls(
             run_id=dir_name,  # the directory name is the run id, whatever the file says
@@ -136,7 +137,7 @@ class Instance:
     )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Instance":
+    def from_dict(cls, data: Mapping[str, Any]) -> Instance:
         error = data.get("error")
         return cls(
             instance_id=as_str(data.get("instance_id")) or "",
@@ -175,7 +176,7 @@ class Step:
     )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Step":
+    def from_dict(cls, data: Mapping[str, Any]) -> Step:
         return cls(
             instance_id=as_str(data.get("instance_id")) or "",
             step_index=as_int(data.get("step_index")),
@@ -218,7 +219,7 @@ class Assertion:
     )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Assertion":
+    def from_dict(cls, data: Mapping[str, Any]) -> Assertion:
         return cls(
             instance_id=as_str(data.get("instance_id")) or "",
             step_index=as_int(data.get("step_index")),
@@ -255,7 +256,7 @@ class Summary:
     )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Summary":
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
         return cls(
             completed_at=as_str(data.get("completed_at")),
             total_instances=as_int(data.get("total_instances")),

@@ -7,8 +7,8 @@ views and failure signatures re-read the few records they show from here.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import layout

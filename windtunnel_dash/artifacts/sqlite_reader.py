@@ -157,7 +157,7 @@ class RunDatabase:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> "RunDatabase":
+    def __enter__(self) -> RunDatabase:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -39,7 +39,7 @@ AssertionLike = Assertion | Mapping[str, Any]
 
 def new_run_id(now: datetime | None = None) -> str:
     """run_YYYYMMDD_HHMMSS_xxxx: sorts by start time; the suffix keeps same-second runs apart."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"run_{now:%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
 
 
@@ -95,7 +95,7 @@ class RunWriter:
         turbulence_version: str | None = None,
         started_at: datetime | None = None,
     ) -> None:
-        self.started_at = started_at or datetime.now(timezone.utc)
+        self.started_at = started_at or datetime.now(UTC)
         self.run_id = run_id or new_run_id(self.started_at)
         if not layout.is_safe_run_id(self.run_id):
             raise ValueError(f"not a usable run id: {self.run_id!r}")
@@ -124,7 +124,7 @@ class RunWriter:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def open(self) -> "RunWriter":
+    def open(self) -> RunWriter:
         """Create runs/<run_id>/ (it must not exist yet) with its manifest and empty line files."""
         self.dir.mkdir(parents=True, exist_ok=False)
         self._start()
@@ -132,7 +132,7 @@ class RunWriter:
         self._opened_at = time.monotonic()
         return self
 
-    def __enter__(self) -> "RunWriter":
+    def __enter__(self) -> RunWriter:
         return self if self._is_open else self.open()
 
     def __exit__(self, *exc: object) -> None:
@@ -148,7 +148,7 @@ class RunWriter:
             self._stop()
             if duration_ms is None:
                 duration_ms = round((time.monotonic() - self._opened_at) * 1000.0, 3)
-            self.summary = self._summary(completed_at or datetime.now(timezone.utc), duration_ms)
+            self.summary = self._summary(completed_at or datetime.now(UTC), duration_ms)
         write_json_atomic(self.dir / layout.SUMMARY, self.summary.to_dict())
         return self.summary
 

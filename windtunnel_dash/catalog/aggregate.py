@@ -58,7 +58,7 @@ class RunAggregate:
         self._by_scenario: dict[str, _Durations] = {}
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str | None, str, float | None]]) -> "RunAggregate":
+    def from_rows(cls, rows: Iterable[tuple[str | None, str, float | None]]) -> RunAggregate:
         """Rebuild from stored (scenario_id, status, duration_ms) rows, e.g. after a restart."""
         agg = cls()
         for scenario_id, status, duration in rows:

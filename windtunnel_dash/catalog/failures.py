@@ -145,11 +145,11 @@ def _failed_signatures(engine: Engine, at: RunPosition, instance_ids: list[str])
         with engine.connect() as conn:
             step_spans = conn.execute(_FAILED_HTTP_STEPS, params).all()
             assertion_spans = conn.execute(_ASSERTION_SPANS, params).all()
-        for span, obj in zip(step_spans, read_spans(at.path / layout.STEPS, step_spans)):
+        for step_span, obj in zip(step_spans, read_spans(at.path / layout.STEPS, step_spans), strict=True):
             code = Step.from_dict(obj).observation.get("status_code")
             code = code if isinstance(code, int) and not isinstance(code, bool) else None
-            steps.setdefault(span.instance_id, []).append(FailedStep(span.step_index, code))
-        for span, obj in zip(assertion_spans, read_spans(at.path / layout.ASSERTIONS, assertion_spans)):
+            steps.setdefault(step_span.instance_id, []).append(FailedStep(step_span.step_index, code))
+        for span, obj in zip(assertion_spans, read_spans(at.path / layout.ASSERTIONS, assertion_spans), strict=True):
             a = Assertion.from_dict(obj)
             if a.passed is False:
                 assertions.setdefault(span.instance_id, []).append(FailedAssertion(a.step_index, a.assertion_name))

@@ -11,9 +11,9 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +24,13 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.spans import records_at
 from windtunnel_dash.artifacts.status import (
-    ERROR, FAILED, INSTANCE_STATUSES, PASSED, STATUS_RANK, pass_rate, run_status,
+    ERROR,
+    FAILED,
+    INSTANCE_STATUSES,
+    PASSED,
+    STATUS_RANK,
+    pass_rate,
+    run_status,
 )
 
 from .aggregate import scenarios_from_json
@@ -112,7 +118,7 @@ def _contains(column: Any, q: str) -> Any:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 class Catalog:
@@ -187,7 +193,7 @@ class Catalog:
             stats = self.run_stats(run_id)
             return Stats(stats.total, stats.passed, stats.failed, stats.errors, stats.pass_rate, stats.planned)
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(
+            counts: dict[str, int] = dict(conn.execute(
                 select(_I.status, func.count()).where(_I.run_key == key_of(run_id), self._q_filter(q)).group_by(_I.status)
             ).all())
         passed, failed, errors = counts.get(PASSED, 0), counts.get(FAILED, 0), counts.get(ERROR, 0)
@@ -229,12 +235,14 @@ class Catalog:
                 total = conn.execute(select(func.count()).select_from(INSTANCES).where(*where)).scalar_one()
             else:
                 r = self._run_record(conn, run_id)
-                total = 0 if r is None else {None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}[status]
+                by_status: dict[str | None, int] = {} if r is None else {
+                    None: r.total, PASSED: r.passed, FAILED: r.failed, ERROR: r.errors}
+                total = by_status.get(status, 0)  # status was checked by _instance_view
         return [instance_row(r) for r in rows], total
 
     def iter_instances(
         self, run_id: str, *, status: str | None = None, sort: str = "-seq", q: str = "", chunk: int = 1000
-    ) -> Iterator[list[InstanceRow]]:
+    ) -> Generator[list[InstanceRow]]:
         """Every instance of a view, in its order, `chunk` rows at a time (exports).
 
         One statement on one connection, fetched as it is consumed: the rows are one
@@ -282,7 +290,7 @@ class Catalog:
                 AssertionRow(a.assertion_name, a.passed, a.expected, a.actual, a.message)
             )
         steps = []
-        for (step_index, _, _), obj in zip(step_rows, records_at(run_path, layout.STEPS, step_rows)):
+        for (step_index, _, _), obj in zip(step_rows, records_at(run_path, layout.STEPS, step_rows), strict=True):
             s = Step.from_dict(obj)
             steps.append(StepDetail(step_index, s.step_name, s.step_type, s.timestamp, s.observation,
                                     by_step.pop(step_index, [])))

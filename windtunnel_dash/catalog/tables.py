@@ -12,9 +12,8 @@ of file (SQLite stores both alike).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
-
 
 SCHEMA_VERSION = 5
 # Line tables are clustered on their (run_key, seq) key in SQLite: one b-tree less to update per inserted row.
@@ -148,3 +147,8 @@ class MetaTable(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy Table behind a table model, for Core statements (bulk inserts, schema work)."""
+    return model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table=True classes; its stubs don't say so

@@ -15,23 +15,25 @@ which the tailer retries from what the catalog then holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 from functools import lru_cache
 from itertools import chain
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, delete, func, insert, or_, select, update
 
 from windtunnel_dash.artifacts.ingest_rows import AssertionLineRow, InstanceLineRow, StepLineRow
 
-from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunKeyTable, RunTable, StepTable
+from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunKeyTable, RunTable, StepTable, table_of
 
-RUNS = RunTable.__table__
-RUN_KEYS = RunKeyTable.__table__
-INSTANCES = InstanceTable.__table__
-STEPS = StepTable.__table__
-ASSERTIONS = AssertionTable.__table__
-OFFSETS = FileOffsetTable.__table__
+if TYPE_CHECKING:
+    import psycopg  # the Postgres driver, for COPY
+
+RUNS = table_of(RunTable)
+RUN_KEYS = table_of(RunKeyTable)
+INSTANCES = table_of(InstanceTable)
+STEPS = table_of(StepTable)
+ASSERTIONS = table_of(AssertionTable)
+OFFSETS = table_of(FileOffsetTable)
 LINE_TABLES = (INSTANCES, STEPS, ASSERTIONS)
 
 # Line rows travel as tuples in their ingest_rows field order, bound by position: building a dict per
@@ -67,13 +69,13 @@ def _insert_statement(dialect: Dialect, table: Table, fields: tuple[str, ...], r
     """INSERT of `rows` rows that skips those whose primary key exists (SQLite, Postgres); a plain INSERT elsewhere."""
     stmt: Any
     if dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = dialect_insert(table).on_conflict_do_nothing()
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
     elif dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
 
-        stmt = dialect_insert(table).on_conflict_do_nothing()
+        stmt = postgres_insert(table).on_conflict_do_nothing()
     else:
         stmt = insert(table)
     if rows == 1:
@@ -100,7 +102,7 @@ def insert_rows(conn: Connection, table: Table, fields: tuple[str, ...], rows: l
         return
     sql = _positional_sql(conn.dialect, table, fields)
     if sql is None:
-        conn.execute(_insert_statement(conn.dialect, table, fields), [dict(zip(fields, r)) for r in rows])
+        conn.execute(_insert_statement(conn.dialect, table, fields), [dict(zip(fields, r, strict=True)) for r in rows])
         return
     k = ROWS_PER_STATEMENT if conn.dialect.name == "sqlite" else 1
     whole = len(rows) - len(rows) % k
@@ -170,7 +172,7 @@ def insert_lines(conn: Connection, table: Table, fields: tuple[str, ...], rows: 
         run_key, first_seq = rows[0][:2]
         last = conn.execute(_last_seq(table), {"run_key": run_key}).scalar()
         if last is None or first_seq > last:
-            with conn.connection.dbapi_connection.cursor() as cursor:
+            with cast("psycopg.Connection", conn.connection.driver_connection).cursor() as cursor:
                 with cursor.copy(f"COPY {table.name} ({', '.join(fields)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)

@@ -47,7 +47,7 @@ class Change:
         return json.dumps([self.run_id, self.head, self.generation, self.gone, self.origin])
 
     @classmethod
-    def decode(cls, payload: str | bytes) -> "Change | None":
+    def decode(cls, payload: str | bytes) -> Change | None:
         try:
             run_id, head, generation, gone, origin = json.loads(payload)
             return cls(str(run_id), int(head), int(generation), bool(gone), str(origin))

@@ -27,14 +27,14 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.settings import Settings
-
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..catalog import Catalog
 from ..catalog.database import CORRUPT, ensure_schema, fault_of, remove_sqlite, sqlite_file

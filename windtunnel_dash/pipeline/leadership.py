@@ -21,9 +21,13 @@ import contextlib
 import logging
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from ..catalog.database import display_url, libpq_conninfo
 from .conditions import Conditions
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ class PostgresLeadership(Leadership):
         self._conninfo = libpq_conninfo(db_url)
         self._conditions = conditions
         self._check_s = check_s
-        self._conn = None
+        self._conn: psycopg.AsyncConnection | None = None
 
     async def acquire(self) -> None:
         import psycopg

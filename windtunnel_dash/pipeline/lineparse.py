@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -47,7 +47,7 @@ def iso_epoch(value: str | None) -> float | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -147,11 +147,11 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def instance_fields(data: bytes, pos: int, key: int) -> Parsed:
+def instance_fields(data: bytes, start: int, key: int) -> Parsed:
     """InstanceLineRows with seq 0 (the tailer numbers them)."""
     rows: list[tuple] = []
     unreadable = [0]
-    for pos, size, inst in _INSTANCES.records(data, pos, unreadable):
+    for pos, size, inst in _INSTANCES.records(data, start, unreadable):
         rows.append(instance_row(key, inst, pos, size))
     return Parsed(rows, unreadable[0])
 
@@ -168,12 +168,12 @@ def instance_row(key: int, inst: Any, pos: int, size: int) -> tuple:
     )
 
 
-def step_fields(data: bytes, pos: int, key: int) -> Parsed:
+def step_fields(data: bytes, start: int, key: int) -> Parsed:
     """StepLineRows; step_index None in the older layout (the tailer numbers those)."""
     rows: list[tuple] = []
     unreadable = [0]
     unnumbered = False
-    for pos, size, step in _STEPS.records(data, pos, unreadable):
+    for pos, size, step in _STEPS.records(data, start, unreadable):
         rows.append(step_row(key, pos + 1, step, pos, size))
         unnumbered = unnumbered or step.step_index is None
     return Parsed(rows, unreadable[0], unnumbered)
@@ -185,11 +185,11 @@ def step_row(key: int, seq: int, step: Any, pos: int, size: int) -> tuple:
             step.ok, step.latency_ms, pos, size)
 
 
-def assertion_fields(data: bytes, pos: int, key: int) -> Parsed:
+def assertion_fields(data: bytes, start: int, key: int) -> Parsed:
     """AssertionLineRows."""
     rows: list[tuple] = []
     unreadable = [0]
-    for pos, size, assertion in _ASSERTIONS.records(data, pos, unreadable):
+    for pos, size, assertion in _ASSERTIONS.records(data, start, unreadable):
         rows.append(assertion_row(key, pos + 1, assertion, pos, size))
     return Parsed(rows, unreadable[0])
 

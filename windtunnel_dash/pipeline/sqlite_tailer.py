@@ -118,7 +118,7 @@ class SqliteRunTailer(RunTailer):
 
     def _instances(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Only ids not seen yet take a seq: a replaced row is the same instance (docs/design.md §2)."""
-        ids, new = self._known_ids(), []
+        ids, new = self._known_ids(), list[tuple]()
         for row in map(InstanceLineRow._make, parsed.rows):
             if row.instance_id:
                 if row.instance_id in ids:

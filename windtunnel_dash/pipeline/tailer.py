@@ -21,18 +21,24 @@ import gc
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.ingest_rows import (
-    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, fields_of, numbered_instances,
+    NEW_RUN_VALUES,
+    RUN_LINE_VALUES,
+    AssertionLineRow,
+    InstanceLineRow,
+    StepLineRow,
+    fields_of,
+    numbered_instances,
 )
 from windtunnel_dash.artifacts.reader import ManifestError, StepNumberer, read_manifest, read_summary
 from windtunnel_dash.artifacts.records import Manifest, Step
@@ -156,7 +162,7 @@ def _mtime(path: Path) -> float:
 
 def new_run_values(path: Path) -> dict[str, Any]:
     """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
-    seen = datetime.fromtimestamp(_mtime(path) or time.time(), timezone.utc).isoformat().replace("+00:00", "Z")
+    seen = datetime.fromtimestamp(_mtime(path) or time.time(), UTC).isoformat().replace("+00:00", "Z")
     return {**NEW_RUN_VALUES, "path": str(path), "start_key": seen}
 
 
@@ -179,7 +185,7 @@ class RunTailer:
     """Tails one run directory; state survives restarts through the catalog (offsets + run row)."""
 
     METADATA_FILE = layout.MANIFEST  # a change to it re-reads the run's metadata (_manifest_values)
-    FILES = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)  # the newest mtime among them: the run's last change
+    FILES: tuple[str, ...] = (layout.MANIFEST, layout.SUMMARY, *layout.LINE_FILES)  # the newest mtime among them: the run's last change
 
     def __init__(
         self, run_id: str, path: Path, engine: Engine, parse_pool: Executor | None = None,
@@ -261,7 +267,7 @@ class RunTailer:
                 self._summary_key = summary_key
                 summary = read_summary(self.path)
                 completed_at = (summary and summary.completed_at) or datetime.fromtimestamp(
-                    summary_key[2] / 1e9, timezone.utc
+                    summary_key[2] / 1e9, UTC
                 ).isoformat().replace("+00:00", "Z")
                 summary_values = {"completed_at": completed_at, "duration_ms": summary and summary.duration_ms}
             else:
@@ -486,4 +492,7 @@ class RunTailer:
         batch.assertions.extend(parsed.rows)
         batch.run["assertion_head"] = AssertionLineRow._make(parsed.rows[-1]).assertion_seq
 
-    _number = {layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions}
+    # How each line file's parsed rows take their seq (a subclass replaces one: the SQLite tailer's instances).
+    _number: ClassVar[dict[str, Callable[[Any, writes.IngestBatch, Parsed], None]]] = {
+        layout.INSTANCES: _instances, layout.STEPS: _steps, layout.ASSERTIONS: _assertions,
+    }
