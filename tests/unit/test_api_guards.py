@@ -113,14 +113,15 @@ def test_the_document_is_openapi_3_1(spec):
 
 def test_every_operation_documents_its_errors_with_the_error_body(spec):
     responses = {(path, method): op["responses"] for path, item in spec["paths"].items() for method, op in item.items()}
-    assert set(responses["/api/things/{thing_id}", "get"]) == {"200", "400", "404", "405"}
-    assert set(responses["/api/things", "post"]) == {"200", "405"}  # no parameter, nothing named
-    assert set(responses["/api/count", "get"]) == {"200", "405"}
+    assert set(responses["/api/things/{thing_id}", "get"]) == {"200", "400", "404", "405", "503"}
+    assert set(responses["/api/things", "post"]) == {"200", "405", "503"}  # no parameter, nothing named
+    assert set(responses["/api/count", "get"]) == {"200", "405", "503"}
     for answers in responses.values():
         for code, answer in answers.items():
             if code != "200":
                 assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
         assert answers["405"]["headers"]["Allow"]["required"] is True
+        assert answers["503"]["headers"]["Retry-After"]["required"] is True
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 

@@ -7,6 +7,7 @@ documented by being added:
 - 400 wherever FastAPI would have put its 422 (the operation has parameters);
 - 404 where the path names something (a run, an instance) that may not exist;
 - 405 with `Allow` on every operation (api/fallback.py);
+- 503 with `Retry-After` on every operation: any of them may meet the catalog database away (api/errors.py);
 - any other error a route declares itself (a 409, say) gets the error body's schema.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from windtunnel_dash.api.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND
+from windtunnel_dash.api.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, SERVICE_UNAVAILABLE
 from windtunnel_dash.api.schemas import ErrorBody
 
 _REF = "#/components/schemas/{model}"
@@ -32,6 +33,10 @@ _METHOD_NOT_ALLOWED = _error(
     "The path does not offer this method",
     headers={"Allow": {"description": "the methods the path offers", "required": True, "schema": {"type": "string"}}},
 )
+_UNAVAILABLE = _error(
+    "The catalog database cannot be reached right now; ask again after Retry-After seconds",
+    headers={"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "integer"}}},
+)
 
 
 def _document(path: str, responses: dict[str, Any]) -> None:
@@ -40,6 +45,7 @@ def _document(path: str, responses: dict[str, Any]) -> None:
     if "{" in path:
         responses.setdefault(str(NOT_FOUND), _NOT_FOUND)
     responses.setdefault(str(METHOD_NOT_ALLOWED), _METHOD_NOT_ALLOWED)
+    responses.setdefault(str(SERVICE_UNAVAILABLE), _UNAVAILABLE)
     for code, answer in responses.items():
         if code.startswith("4") and "content" not in answer:
             answer["content"] = _ERROR_CONTENT
