@@ -18,6 +18,9 @@ def _env_int(name: str) -> int | None:
 
 
 DEFAULT_MAX_WATCHES = 10_000
+# Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
+# 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
+MAX_UPDATES_PER_S = 9.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +31,7 @@ class Settings:
     stall_timeout_s: float
     heartbeat_s: float
     demo: bool
-    # Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
-    # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
-    max_updates_per_s: float = 9.5
+    max_updates_per_s: float = MAX_UPDATES_PER_S
     # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
     # elect the ingest leader and broadcast through Redis (docs/design.md §7).
     redis_url: str | None = None
