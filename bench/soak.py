@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -125,6 +126,21 @@ def _count(page) -> int | None:
     return int(text.replace(",", "")) if text else None
 
 
+def rss_by_process(pid: int) -> dict[str, int]:
+    """RSS of each process in the server's tree, by role: which one grows, not only how much they all do."""
+    root = psutil.Process(pid)
+    out = {}
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            cmdline = " ".join(proc.cmdline())
+            role = ("server" if proc.pid == pid else "app worker" if "serve.py" in cmdline
+                    else "parse worker" if "spawn_main" in cmdline else proc.name())
+            out[f"{role} {proc.pid}"] = proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
 def window(lags: dict[int, list[float]], minutes: range) -> str:
     values = sorted(v for m in minutes for v in lags.get(m, []))
     if not values:
@@ -170,6 +186,8 @@ def main() -> None:
         writer.start()
         start = time.monotonic()
         rss: list[tuple[float, int]] = []
+        split_start: dict[str, int] = {}  # RSS by process at the first sample, and at the latest
+        split_end: dict[str, int] = {}
         behind: list[tuple[float, int]] = []  # (minute, instances a page was behind the writer's count 1 s earlier)
         missed = 0
         end = start + args.minutes * 60
@@ -180,6 +198,8 @@ def main() -> None:
                                  f"min; its log: {app.log_path}")
             elapsed = time.monotonic() - start
             rss.append((elapsed, rss_bytes(app.pid)))
+            split_end = rss_by_process(app.pid)
+            split_start = split_start or split_end
             reference = max((w for t, w in writer.history if t <= time.monotonic() - 1.0), default=0)
             for page in pages:
                 shown = _count(page)
@@ -218,6 +238,8 @@ def main() -> None:
     exact_stream = stream.count == total and stream.duplicates == 0 and sum(stream.seen) == total
     print(f"RSS: {rss[0][1] / 2**20:.0f} MB at start, {rss[-1][1] / 2**20:.0f} MB at the end; slope after "
           f"{args.warmup:g} min warm-up {slope_mb_per_min(warm):+.2f} MB/min (target ≤ 1)")
+    print("RSS by process, first sample → last: " + ", ".join(
+        f"{name} {split_start.get(name, 0) / 2**20:.0f} → {rss / 2**20:.0f} MB" for name, rss in split_end.items()))
     print(f"stream lag, first 5 min: {window(stream.lags, first)}")
     print(f"stream lag, last 5 min:  {window(stream.lags, last)}")
     early = [b for m, b in behind if m < 5]

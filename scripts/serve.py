@@ -13,6 +13,7 @@ Environment: HOST (default 127.0.0.1), PORT (default 3000), plus everything Sett
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import json
@@ -155,7 +156,35 @@ def _replace_killed_workers() -> None:
     Server.__init__ = respawning
 
 
+# glibc's mallopt parameters: the size from which an allocation gets a mapping of its own, and how many
+# heaps ("arenas") threads allocate from.
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+MMAP_THRESHOLD = 256 << 10
+ARENA_MAX = 2
+
+
+def _bound_malloc_retention() -> None:
+    """Keep what glibc's malloc holds on to after a burst small, so the server's RSS follows what it uses.
+
+    A fixed mmap threshold: glibc raises it to the size of each mapped block that is freed (up to 32 MB);
+    from then on multi-MB buffers that live for a moment (a 2 MB file read, a chunk of rows, a big delta)
+    come from the heap instead, and the holes they leave between long-lived objects stay resident. Two
+    arenas: by default each thread that allocates at the same time as another gets an arena of its own
+    (up to 8 per core), and each arena keeps the peak of what its threads once held at once (SQLite
+    page caches, query results). The soak's server grew by megabytes a minute both ways (bench/soak.py).
+    Set here, before granian forks its workers, so every worker inherits it; elsewhere than glibc
+    there is nothing to set.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt(M_ARENA_MAX, ARENA_MAX)
+
+
 def main() -> None:
+    _bound_malloc_retention()
     os.chdir(ROOT)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

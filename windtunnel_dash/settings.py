@@ -21,6 +21,9 @@ DEFAULT_MAX_WATCHES = 10_000
 # Newest instance rows of a run kept in memory for readers at its head: the hub's tail, which each
 # tailer poll refills (so a reader there needs no catalog query).
 LIVE_TAIL_ROWS = 2000
+# Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
+# 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
+MAX_UPDATES_PER_S = 9.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +34,7 @@ class Settings:
     stall_timeout_s: float
     heartbeat_s: float
     demo: bool
-    # Deliveries start at most this often per reader. Just under the contract's 10/s: at exactly
-    # 10/s a window of 5 s can hold 51 deliveries (one at each end), and measure as 10.2/s.
-    max_updates_per_s: float = 9.5
+    max_updates_per_s: float = MAX_UPDATES_PER_S
     # Reflex's Redis state manager (REFLEX_REDIS_URL) means several workers: with a SQLite catalog they
     # elect the ingest leader and broadcast through Redis (docs/design.md §7).
     redis_url: str | None = None
@@ -51,7 +52,7 @@ class Settings:
         return self.data_dir / "demo-runs"
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         runs_dir = Path(os.environ.get("WINDTUNNEL_RUNS_DIR", "runs")).resolve()
         data_dir = Path(os.environ.get("WINDTUNNEL_DATA_DIR", ".data")).resolve()
         db_url = os.environ.get("WINDTUNNEL_DB_URL") or f"sqlite:///{data_dir / 'catalog.db'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import tracemalloc
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from windtunnel_dash.pipeline import hub as hub_module
-from windtunnel_dash.pipeline.hub import Hub
+from windtunnel_dash.pipeline.hub import Hub, interval
 from windtunnel_dash.pipeline.tailer import RunTailer
+from windtunnel_dash.settings import Settings
 
 from tests.unit.pipeline_support import append, instance_line, make_catalog, status_of, write_manifest
 
@@ -77,7 +79,7 @@ def test_complete_is_reported_only_once_the_reader_has_the_final_drain(tmp_path:
     async def main() -> None:
         feed = Feed(tmp_path, max_per_s=1000, snapshots=snapshots)
         feed.push(10, summary=True)
-        async with feed.hub.subscribe("run_h", chunk=4) as sub:
+        async with feed.hub.subscribe("run_h", chunk_rows=4) as sub:
             batches = [await sub.next_batch(1) for _ in range(3)]
         assert [len(b.instances) for b in batches] == [4, 4, 2]
         assert [b.complete for b in batches] == [False, False, True]
@@ -254,3 +256,9 @@ def test_readers_at_the_head_are_served_from_the_runs_tail_without_a_query(tmp_p
             assert [[i.seq for i in batch.instances] for batch in batches] == [[4, 5], [4, 5]]
             assert batches[0].stats.total == 5 and queries == []
     asyncio.run(main())
+
+
+def test_a_hub_built_without_a_cap_paces_readers_at_the_settings_rate(tmp_path: Path) -> None:
+    """One page rate: the hub's default is the setting's (docs/design.md §4 "Cadence")."""
+    setting = next(f.default for f in dataclasses.fields(Settings) if f.name == "max_updates_per_s")
+    assert Hub(make_catalog(tmp_path)).min_interval == interval(setting)

@@ -1,4 +1,4 @@
-"""The named row contracts (artifacts/ingest_rows.py) match the catalog's tables and the hub they feed."""
+"""The named row contracts (artifacts/ingest_rows.py) match the catalog's tables."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from windtunnel_dash.artifacts.ingest_rows import (
     NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, numbered_instances,
 )
 from windtunnel_dash.catalog import writes
-from windtunnel_dash.pipeline import hub
-from windtunnel_dash.settings import LIVE_TAIL_ROWS
 
 
 def test_each_line_row_names_every_column_of_its_table_key_first() -> None:
@@ -28,7 +26,3 @@ def test_numbering_instance_rows_names_an_unnamed_instance_after_its_seq() -> No
     first, second = map(InstanceLineRow._make, numbered_instances([parsed, named], run_key=3, head=6))
     assert first == parsed._replace(run_key=3, seq=7, instance_id="#7")
     assert second == named._replace(run_key=3, seq=8)
-
-
-def test_a_poll_hands_the_hub_as_many_fresh_rows_as_it_keeps() -> None:
-    assert hub.TAIL == LIVE_TAIL_ROWS  # fewer would leave readers at the head a gap to query

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,70 @@ def test_defaults_put_our_bun_first_and_keep_explicit_settings() -> None:
     assert env["REFLEX_USE_SYSTEM_BUN"] == "1"
     serve.apply_defaults(env)
     assert env["PATH"].count("tools/node_modules/.bin") == 1
+
+
+MAPPED_AFTER_A_BIG_FREE = """
+import ctypes, sys
+sys.path.insert(0, {root!r})
+from scripts import serve
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Mallinfo2
+if {fixed}:
+    serve._bound_malloc_retention()
+big = bytearray(8 << 20)  # mapped (over the threshold); freeing it raises glibc's threshold unless fixed
+del big
+before = libc.mallinfo2().hblkhd
+held = bytearray(1 << 20)
+print(libc.mallinfo2().hblkhd - before >= 1 << 20)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+@pytest.mark.parametrize("fixed", [True, False])
+def test_a_buffer_of_a_megabyte_stays_mapped_after_a_bigger_one_was_freed(fixed: bool) -> None:
+    """The server fixes glibc's mmap threshold (serve._bound_malloc_retention), so a short-lived buffer of a
+    megabyte is its own mapping, unmapped when freed; glibc's own rule would take it from the heap."""
+    code = MAPPED_AFTER_A_BIG_FREE.format(root=str(serve.ROOT), fixed=fixed)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(fixed)
+
+
+HEAPS_AFTER_SIX_THREADS = """
+import ctypes, os, sys, tempfile, threading
+sys.path.insert(0, {root!r})
+from scripts import serve
+
+if {fixed}:
+    serve._bound_malloc_retention()
+together = threading.Barrier(6)
+def allocate():  # all six alive at once, so none can take over an arena another thread left
+    held = bytearray(4096)
+    together.wait()
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc = ctypes.CDLL("libc.so.6")
+libc.fdopen.restype = ctypes.c_void_p
+with tempfile.TemporaryFile() as f:
+    stream = libc.fdopen(os.dup(f.fileno()), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(stream))
+    libc.fclose(ctypes.c_void_p(stream))
+    f.seek(0)
+    print(f.read().count(b"<heap nr="))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+@pytest.mark.parametrize("fixed", [True, False])
+def test_threads_share_two_malloc_arenas(fixed: bool) -> None:
+    """Six threads allocate from at most two heaps (serve._bound_malloc_retention); glibc alone gives each its own."""
+    code = HEAPS_AFTER_SIX_THREADS.format(root=str(serve.ROOT), fixed=fixed)
+    heaps = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert (heaps <= serve.ARENA_MAX) == fixed

@@ -18,7 +18,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Coroutine, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -40,7 +40,7 @@ _FALSE = ("", "0", "false", "no")
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _flag(query: Mapping[str, str], name: str) -> bool:

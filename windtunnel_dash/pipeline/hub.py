@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog
 from ..catalog.rows import InstanceRow, RunRow, Stats, StepEvent, up_to_bytes
+from ..settings import LIVE_TAIL_ROWS, MAX_UPDATES_PER_S
 
-CHUNK = 5000  # rows per pull: a replay of a 100k-instance run takes 20 pulls
+CHUNK_ROWS = 5000  # rows per pull: a replay of a 100k-instance run takes 20 pulls
 # ...and about this many bytes of messages (rows.up_to_bytes): a reader whose socket stalls holds one chunk,
 # its rows and, pulled from the catalog, the database pages read for them (about twice the rows' bytes when
-# error texts are long). Ordinary rows stop at CHUNK first; rows with 2 KB error texts come ~450 at a time.
+# error texts are long). Ordinary rows stop at CHUNK_ROWS first; rows with 2 KB error texts come ~450 at a time.
 CHUNK_BYTES = 1 << 20
 
 
@@ -54,7 +55,6 @@ class Batch:
     reset: bool = False
 
 
-TAIL = 2000  # newest rows a channel keeps for readers at the head
 
 
 class _Channel:
@@ -83,14 +83,14 @@ class _Channel:
 class Subscription:
     """One reader's cursors into one run."""
 
-    def __init__(self, hub: "Hub", run_id: str, since: int, steps: bool, chunk: int, chunk_bytes: int,
+    def __init__(self, hub: Hub, run_id: str, since: int, steps: bool, chunk_rows: int, chunk_bytes: int,
                  min_interval: float) -> None:
         self.run_id = run_id
         self.min_interval = min_interval
         self.cursor = since  # last instance seq delivered
         self.step_cursor: int | None = 0 if steps else None
         self._hub = hub
-        self._chunk = chunk
+        self._chunk_rows = chunk_rows
         self._chunk_bytes = chunk_bytes
         self._seen_revision = -1  # first call always delivers: the replay (possibly empty) and the stats
         self._generation: int | None = None
@@ -129,7 +129,7 @@ class Subscription:
                                                               and tail[-1].seq == head)):
             return None
         start = self.cursor + 1 - tail[0].seq if self.cursor < head else len(tail)
-        rows = up_to_bytes(tail[start:start + self._chunk], self._chunk_bytes)
+        rows = up_to_bytes(tail[start:start + self._chunk_rows], self._chunk_bytes)
         self._generation = channel.generation
         if rows:
             self.cursor = rows[-1].seq
@@ -143,14 +143,14 @@ class Subscription:
             return from_tail
         catalog = self._hub.catalog
         changes = await asyncio.to_thread(catalog.changes_since, self.run_id, self.cursor, self.step_cursor,
-                                          self._chunk, self._chunk_bytes)
+                                          self._chunk_rows, self._chunk_bytes)
         if changes is None:
             return Batch([], [], Stats(), 0, complete=True, run=None)
         reset = self._generation is not None and changes.generation != self._generation
         if reset:
             self.cursor, self.step_cursor = 0, (None if self.step_cursor is None else 0)
             changes = await asyncio.to_thread(catalog.changes_since, self.run_id, 0, self.step_cursor,
-                                              self._chunk, self._chunk_bytes)
+                                              self._chunk_rows, self._chunk_bytes)
             if changes is None:
                 return Batch([], [], Stats(), 0, complete=True, run=None)
         self._generation = changes.generation
@@ -173,7 +173,7 @@ def interval(max_per_s: float) -> float:
 
 
 class Hub:
-    def __init__(self, catalog: Catalog, *, max_per_s: float = 10.0) -> None:
+    def __init__(self, catalog: Catalog, *, max_per_s: float = MAX_UPDATES_PER_S) -> None:
         self.catalog = catalog
         self.min_interval = interval(max_per_s)
         self.version = 0  # bumped on any run change: the run list waits on it
@@ -212,7 +212,7 @@ class Hub:
                     channel.tail = list(fresh)
             else:
                 tail.extend(fresh)
-                del tail[:-TAIL]
+                del tail[:-LIVE_TAIL_ROWS]
             channel.run, channel.head, channel.generation = run, head, generation
         channel.bump()
         self.version += 1
@@ -244,9 +244,9 @@ class Hub:
             self._readers -= 1
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk: int = CHUNK,
+    async def subscribe(self, run_id: str, since: int = 0, steps: bool = False, chunk_rows: int = CHUNK_ROWS,
                         chunk_bytes: int = CHUNK_BYTES, max_per_s: float | None = None) -> AsyncIterator[Subscription]:
         """`max_per_s`: this reader's delivery cap (None: the hub's; 0: none, every commit at once)."""
         min_interval = self.min_interval if max_per_s is None else interval(max_per_s)
         with self.track_reader():
-            yield Subscription(self, run_id, since, steps, chunk, chunk_bytes, min_interval)
+            yield Subscription(self, run_id, since, steps, chunk_rows, chunk_bytes, min_interval)

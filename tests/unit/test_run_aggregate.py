@@ -1,0 +1,64 @@
+"""A run's running aggregates give the same exact figures as sorting every duration (catalog/aggregate.py).
+
+The durations are held in sorted blocks that split as they fill; a tiny block size makes the
+examples split many times, with duplicates and values landing before, between and after blocks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from windtunnel_dash.analysis.intervals import quantile_interval
+from windtunnel_dash.artifacts.status import nearest_rank
+from windtunnel_dash.catalog import aggregate
+from windtunnel_dash.catalog.aggregate import COMPARED_PERCENTILES, NO_SCENARIO, RunAggregate
+
+ROWS = st.lists(st.tuples(
+    st.sampled_from(["a", "b", None]),
+    st.sampled_from(["passed", "failed", "error"]),
+    st.one_of(st.none(), st.integers(0, 40).map(float), st.floats(0, 1e6, allow_nan=False)),
+), max_size=300)
+
+
+def _intervals(values: list[float]) -> list[list[float | None]]:
+    out = []
+    for pct in COMPARED_PERCENTILES:
+        e = quantile_interval(values, pct / 100, nearest_rank(values, pct))
+        out.append([e.value, e.low, e.high])
+    return out
+
+
+@pytest.fixture(autouse=True)
+def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aggregate, "BLOCK", 3)
+
+
+@given(rows=ROWS)
+def test_figures_equal_those_of_the_sorted_durations(rows: list[tuple[str | None, str, float | None]]) -> None:
+    agg = RunAggregate.from_rows(rows)
+    every = sorted(d for _, _, d in rows if d is not None)
+    assert agg.percentiles() == (nearest_rank(every, 50), nearest_rank(every, 95), nearest_rank(every, 99))
+    stored = json.loads(agg.scenarios_json())
+    assert stored["latency"] == _intervals(every)
+    for sid, total, passed, failed, errors, latency in stored["scenarios"]:
+        mine = [r for r in rows if (r[0] or NO_SCENARIO) == sid]
+        assert (total, passed, failed, errors) == (
+            len(mine), sum(r[1] == "passed" for r in mine), sum(r[1] == "failed" for r in mine),
+            sum(r[1] == "error" for r in mine))
+        assert latency == _intervals(sorted(r[2] for r in mine if r[2] is not None))
+    assert agg.total == len(rows)
+
+
+def test_figures_follow_each_addition() -> None:
+    """Percentiles asked between additions (as the tailer asks after each batch) see every value so far."""
+    agg, seen = RunAggregate(), []
+    for n in range(200):
+        duration = float((n * 37) % 101)
+        agg.add("a", "passed", duration)
+        seen.append(duration)
+        ordered = sorted(seen)
+        assert agg.percentiles() == (nearest_rank(ordered, 50), nearest_rank(ordered, 95), nearest_rank(ordered, 99))
