@@ -324,15 +324,23 @@ class Catalog:
             return []
         return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, buckets))
 
-    def _timeline(self, run_id: str, buckets: int) -> list[TimelineBucket]:
-        where = (_I.run_key == key_of(run_id), _I.completed_ts.is_not(None))
+    def _bucket_counts(self, run_id: str, column: Any, buckets: int, *by: Any) -> tuple[float, float, list[Any]] | None:
+        """A run's instance counts per equal-width bucket of `column` (and per `by`): (low edge, width, rows of
+        bucket, *by, count), a bucket index clamped by the caller; None while no instance has the column."""
+        where = (_I.run_key == key_of(run_id), column.is_not(None))
         with self.engine.connect() as conn:
-            low, high = conn.execute(select(func.min(_I.completed_ts), func.max(_I.completed_ts)).where(*where)).one()
+            low, high = conn.execute(select(func.min(column), func.max(column)).where(*where)).one()
             if low is None:
-                return []
+                return None
             width = (high - low) / buckets or 1.0
-            bucket = cast((_I.completed_ts - low) / width, Integer)
-            counts = conn.execute(select(bucket, _I.status, func.count()).where(*where).group_by(bucket, _I.status)).all()
+            bucket = cast((column - low) / width, Integer)
+            return low, width, list(conn.execute(select(bucket, *by, func.count()).where(*where).group_by(bucket, *by)).all())
+
+    def _timeline(self, run_id: str, buckets: int) -> list[TimelineBucket]:
+        found = self._bucket_counts(run_id, _I.completed_ts, buckets, _I.status)
+        if found is None:
+            return []
+        low, width, counts = found
         grid = [[0, 0, 0] for _ in range(buckets)]
         column = {PASSED: 0, FAILED: 1, ERROR: 2}
         for b, status, n in counts:
@@ -346,14 +354,10 @@ class Catalog:
         return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, buckets))
 
     def _histogram(self, run_id: str, buckets: int) -> list[LatencyBucket]:
-        where = (_I.run_key == key_of(run_id), _I.duration_ms.is_not(None))
-        with self.engine.connect() as conn:
-            low, high = conn.execute(select(func.min(_I.duration_ms), func.max(_I.duration_ms)).where(*where)).one()
-            if low is None:
-                return []
-            width = (high - low) / buckets or 1.0
-            bucket = cast((_I.duration_ms - low) / width, Integer)
-            counts = conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all()
+        found = self._bucket_counts(run_id, _I.duration_ms, buckets)
+        if found is None:
+            return []
+        low, width, counts = found
         grid = [0] * buckets
         for b, n in counts:
             grid[min(max(int(b), 0), buckets - 1)] += n
