@@ -8,6 +8,7 @@ from windtunnel_dash.auth import access_control
 from windtunnel_dash.closed_tabs import forget_closed_tabs
 from windtunnel_dash.components.live import drop_reflex_connection_overlay
 from windtunnel_dash.demo import demo_lifespan
+from windtunnel_dash.memory_release import release_free_memory
 from windtunnel_dash.pages.instance import instance_page
 from windtunnel_dash.pages.run_detail import run_detail_page
 from windtunnel_dash.pages.run_list import run_list_page
@@ -24,6 +25,7 @@ drop_reflex_connection_overlay(app)  # the page header's connection indicator sa
 app.register_lifespan_task(engine_lifespan)
 app.register_lifespan_task(demo_lifespan)
 app.register_lifespan_task(forget_closed_tabs)
+app.register_lifespan_task(release_free_memory)
 # Every page also follows the pipeline's warnings (its header shows them).
 app.add_page(run_list_page, route="/", title="Runs · windtunnel", on_load=[RunListState.follow, ConditionsState.follow])
 app.add_page(
