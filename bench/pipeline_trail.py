@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from windtunnel_dash.artifacts.status import nearest_rank  # noqa: E402
-from windtunnel_dash.pipeline.engine import Engine  # noqa: E402
+from windtunnel_dash.pipeline.engine import Pipeline  # noqa: E402
 from windtunnel_dash.settings import Settings  # noqa: E402
 
 RUN_ID = "trail_run"
@@ -75,7 +75,7 @@ async def measure(tmp: Path, rate: int, seconds: float, work_ms: float = 0.0) ->
     (run_dir / "instances.jsonl").write_bytes(b"")
     settings = Settings(runs_dir=root, data_dir=tmp / "data", db_url=f"sqlite:///{tmp / 'data' / 'catalog.db'}",
                         stall_timeout_s=120.0, heartbeat_s=5.0, demo=False)
-    engine = Engine(settings)
+    engine = Pipeline(settings)
     task = asyncio.create_task(engine.run())
     assert await engine.ensure_run(RUN_ID)
     await asyncio.sleep(0.5)

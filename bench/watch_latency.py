@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.pipeline_latency import measure  # noqa: E402
 from windtunnel_dash.artifacts.status import nearest_rank  # noqa: E402
-from windtunnel_dash.pipeline.engine import Engine  # noqa: E402
+from windtunnel_dash.pipeline.engine import Pipeline  # noqa: E402
 from windtunnel_dash.pipeline.watcher import RunsWatcher  # noqa: E402
 from windtunnel_dash.settings import Settings  # noqa: E402
 
@@ -42,7 +42,7 @@ async def idle_share(tmp: Path) -> float:
     (root / "idle_run" / "manifest.json").write_text(json.dumps({"run_id": "idle_run", "timestamp": "2026-01-01T00:00:00Z"}))
     settings = Settings(runs_dir=root, data_dir=tmp / "data", db_url=f"sqlite:///{tmp / 'data' / 'catalog.db'}",
                         stall_timeout_s=120.0, heartbeat_s=5.0, demo=False)
-    engine = Engine(settings)
+    engine = Pipeline(settings)
     task = asyncio.create_task(engine.run())
     assert await engine.ensure_run("idle_run")
     await asyncio.sleep(3)  # start-up done: parse workers started, first sweep over

@@ -13,7 +13,7 @@ from typing import Any
 from windtunnel_dash.artifacts.status import classify
 from windtunnel_dash.catalog import Catalog
 from windtunnel_dash.catalog.rows import InstanceRow, StepEvent
-from windtunnel_dash.pipeline.engine import Engine
+from windtunnel_dash.pipeline.engine import Pipeline
 from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
 from tests.unit.run_files import read_run
@@ -112,9 +112,9 @@ def settings_for(tmp_path: Path, runs_dir: Path, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def engine_running(settings: Settings, sweep_s: float = 0.2) -> AsyncIterator[Engine]:
+async def engine_running(settings: Settings, sweep_s: float = 0.2) -> AsyncIterator[Pipeline]:
     """An engine running (watcher, ingest, sweep; leading when elected) until the block ends."""
-    engine = Engine(settings, sweep_s=sweep_s)
+    engine = Pipeline(settings, sweep_s=sweep_s)
     task = asyncio.create_task(engine.run())
     try:
         yield engine

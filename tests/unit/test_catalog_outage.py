@@ -13,7 +13,7 @@ from scripts import local_services
 from windtunnel_dash.api.app import build_api
 from windtunnel_dash.api.schemas import ErrorBody
 from windtunnel_dash.pipeline import engine as engine_module
-from windtunnel_dash.pipeline.engine import Engine
+from windtunnel_dash.pipeline.engine import Pipeline
 
 from tests.unit.pipeline_support import (
     append,
@@ -76,7 +76,7 @@ def test_start_up_with_the_database_down_says_so_once_and_keeps_trying(tmp_path:
     db_url = f"postgresql+psycopg://windtunnel:secret@127.0.0.1:{port}/catalog"
 
     async def main() -> None:
-        engine = Engine(settings_for(tmp_path, tmp_path / "runs", db_url=db_url))
+        engine = Pipeline(settings_for(tmp_path, tmp_path / "runs", db_url=db_url))
         task = asyncio.create_task(engine.run())
         try:
             await eventually(lambda: engine.conditions.get("catalog") is not None, what="the catalog condition")
@@ -100,7 +100,7 @@ def test_start_up_with_the_database_down_says_so_once_and_keeps_trying(tmp_path:
 def test_rest_answers_503_with_a_clear_error_while_the_database_is_down(tmp_path: Path, path: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     port = local_services.free_port()  # nothing listens there: every query is refused
-    engine = Engine(settings_for(tmp_path, tmp_path / "runs", db_url=f"postgresql+psycopg://w@127.0.0.1:{port}/c"))
+    engine = Pipeline(settings_for(tmp_path, tmp_path / "runs", db_url=f"postgresql+psycopg://w@127.0.0.1:{port}/c"))
     monkeypatch.setattr(engine_module, "_engine", engine)
     try:
         with TestClient(build_api(), raise_server_exceptions=False) as client:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from windtunnel_dash.catalog import writes
-from windtunnel_dash.pipeline.engine import Engine
+from windtunnel_dash.pipeline.engine import Pipeline
 
 from tests.unit.pipeline_support import (
     FIXTURE_RUNS,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("each_catalog")
 
 
 @contextlib.asynccontextmanager
-async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
+async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Pipeline]:
     root = tmp_path / "runs"
     root.mkdir(exist_ok=True)
     async with engine_running(settings_for(tmp_path, root, **overrides)) as engine:
@@ -42,10 +42,10 @@ async def running_engine(tmp_path: Path, **overrides) -> AsyncIterator[Engine]:
 
 
 @contextlib.asynccontextmanager
-async def idle_engine(tmp_path: Path, root: Path) -> AsyncIterator[Engine]:
+async def idle_engine(tmp_path: Path, root: Path) -> AsyncIterator[Pipeline]:
     """An engine whose pipeline is not running (no watcher, no sweep), holding the leadership as `run` would
     (on Postgres another worker could hold it: a follower waits for the leader instead of ingesting)."""
-    engine = Engine(settings_for(tmp_path, root))
+    engine = Pipeline(settings_for(tmp_path, root))
     await engine.leadership.acquire()
     engine.leading = True
     try:
@@ -55,7 +55,7 @@ async def idle_engine(tmp_path: Path, root: Path) -> AsyncIterator[Engine]:
         engine.close()
 
 
-async def _run(engine: Engine, run_id: str):
+async def _run(engine: Pipeline, run_id: str):
     return await asyncio.to_thread(engine.catalog.get_run, run_id)
 
 
@@ -90,7 +90,7 @@ def test_completion_race_ends_exact_every_time(tmp_path: Path) -> None:
         append(run_dir / "instances.jsonl", b"".join(instance_line(i, status="failed") for i in range(15, 18)))
         (run_dir / "summary.json").write_text("{}")
 
-    async def trial(engine: Engine, n: int) -> None:
+    async def trial(engine: Pipeline, n: int) -> None:
         run_dir = engine.root / f"race_{n:03d}"
         write_manifest(run_dir)
         append(run_dir / "instances.jsonl", b"".join(instance_line(i) for i in range(5)))
@@ -242,21 +242,21 @@ def test_a_failed_commit_is_retried_from_what_the_catalog_holds(tmp_path: Path, 
     asyncio.run(main())
 
 
-async def _total(engine: Engine, run_id: str, total: int) -> bool:
+async def _total(engine: Pipeline, run_id: str, total: int) -> bool:
     run = await _run(engine, run_id)
     return run is not None and run.stats.total == total
 
 
 def test_a_pipeline_part_that_dies_is_restarted_and_said_meanwhile(tmp_path: Path, monkeypatch) -> None:
-    real_drain, starts = Engine._drain, []
+    real_drain, starts = Pipeline._drain, []
 
-    async def dies_the_first_time(self: Engine) -> None:
+    async def dies_the_first_time(self: Pipeline) -> None:
         starts.append(time.monotonic())
         if len(starts) == 1:
             raise RuntimeError("boom")
         await real_drain(self)
 
-    monkeypatch.setattr(Engine, "_drain", dies_the_first_time)
+    monkeypatch.setattr(Pipeline, "_drain", dies_the_first_time)
 
     async def main() -> None:
         async with running_engine(tmp_path) as engine:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from windtunnel_dash.catalog.database import CORRUPT, UNWRITABLE, fault_of
-from windtunnel_dash.pipeline.engine import Engine
+from windtunnel_dash.pipeline.engine import Pipeline
 
 from tests.unit.pipeline_support import (
     append,
@@ -33,7 +33,7 @@ def _lines(start: int, stop: int) -> bytes:
     return b"".join(instance_line(n, status=status_of(n)) for n in range(start, stop))
 
 
-async def _exact(engine: Engine, run_dir: Path) -> bool:
+async def _exact(engine: Pipeline, run_dir: Path) -> bool:
     """The catalog holds exactly the file's instances (a read failing mid-rebuild is a no, not an error)."""
     try:
         rows = await asyncio.to_thread(catalog_instances, engine.catalog, run_dir.name)
@@ -42,7 +42,7 @@ async def _exact(engine: Engine, run_dir: Path) -> bool:
     return rows == file_instances(run_dir)
 
 
-async def _ingested_run(engine: Engine, name: str, count: int) -> Path:
+async def _ingested_run(engine: Pipeline, name: str, count: int) -> Path:
     """A run of `count` instances under the engine's root, once the catalog holds exactly them."""
     run_dir = engine.root / name
     write_manifest(run_dir)
@@ -51,7 +51,7 @@ async def _ingested_run(engine: Engine, name: str, count: int) -> Path:
     return run_dir
 
 
-def _catalog_file(engine: Engine) -> Path:
+def _catalog_file(engine: Pipeline) -> Path:
     return Path(engine.settings.db_url.split("///", 1)[1])
 
 

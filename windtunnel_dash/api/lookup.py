@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 
 from windtunnel_dash.artifacts.layout import is_safe_run_id
 from windtunnel_dash.catalog.rows import RunRow
-from windtunnel_dash.pipeline.engine import Engine
+from windtunnel_dash.pipeline.engine import Pipeline
 
 # Percent-encoded separators are decoded by the server before routing, so
 # `a%2Finstances` would otherwise reach a different route than the client wrote.
@@ -25,7 +25,7 @@ def has_encoded_separator(conn: HTTPConnection) -> bool:
     return any(enc in raw for enc in _ENCODED_SEPARATORS)
 
 
-async def find_run(engine: Engine, conn: HTTPConnection, run_id: str) -> RunRow | None:
+async def find_run(engine: Pipeline, conn: HTTPConnection, run_id: str) -> RunRow | None:
     """The run `run_id` names, or None for unknown and hostile ids."""
     if not is_safe_run_id(run_id) or has_encoded_separator(conn):
         return None

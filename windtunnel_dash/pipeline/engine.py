@@ -72,7 +72,10 @@ def parse_pool() -> ProcessPoolExecutor | None:
     return pool
 
 
-class Engine:
+class Pipeline:
+    """This process's live pipeline: watcher, tailers, catalog and hub, plus leadership and broadcast in a
+    cluster (docs/design.md §1, §7). Named apart from SQLAlchemy's Engine, which `catalog.engine` is."""
+
     def __init__(self, settings: Settings, *, sweep_s: float = 1.0) -> None:
         self.settings = settings
         self.conditions = Conditions()  # what is wrong right now: shown on every page and in /api/health
@@ -472,14 +475,14 @@ def open_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
-_engine: Engine | None = None
+_engine: Pipeline | None = None
 
 
-def get_engine() -> Engine:
+def get_engine() -> Pipeline:
     """The process's engine, built from the environment on first use."""
     global _engine
     if _engine is None:
-        _engine = Engine(Settings.from_env())
+        _engine = Pipeline(Settings.from_env())
     return _engine
 
 
