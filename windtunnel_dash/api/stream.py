@@ -32,6 +32,7 @@ from windtunnel_dash.catalog.rows import InstanceRow, Stats
 from windtunnel_dash.pipeline.engine import get_engine
 from windtunnel_dash.pipeline.hub import Batch, Subscription
 from windtunnel_dash.pipeline.pacing import Paced
+from windtunnel_dash.timefmt import utc_iso
 
 router = APIRouter()
 
@@ -40,7 +41,7 @@ _FALSE = ("", "0", "false", "no")
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC), "milliseconds")
 
 
 def _flag(query: Mapping[str, str], name: str) -> bool:

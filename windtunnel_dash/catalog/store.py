@@ -33,6 +33,7 @@ from windtunnel_dash.artifacts.status import (
     run_status,
 )
 
+from ..timefmt import utc_iso
 from .aggregate import scenarios_from_json
 from .database import make_engine
 from .rows import (
@@ -118,7 +119,7 @@ def _contains(column: Any, q: str) -> Any:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return utc_iso(datetime.fromtimestamp(ts, UTC), "auto")
 
 
 class Catalog:

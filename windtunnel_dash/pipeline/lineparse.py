@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -25,6 +24,7 @@ from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import is_blank, parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import STATUS_RANK, classify
+from windtunnel_dash.timefmt import parse_utc
 
 MISSING_LAST = 1e300  # sorts after every real duration in both directions (dur_asc / dur_desc)
 
@@ -40,15 +40,8 @@ class Parsed:
 
 def iso_epoch(value: str | None) -> float | None:
     """Epoch seconds of an ISO-8601 time (naive means UTC), None when it is not one."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    parsed = parse_utc(value)
+    return None if parsed is None else parsed.timestamp()
 
 
 class _InstanceLine(msgspec.Struct, gc=False):

@@ -48,6 +48,7 @@ from ..catalog.aggregate import RunAggregate
 from ..catalog.rows import InstanceRow
 from ..catalog.store import instance_row
 from ..settings import LIVE_TAIL_ROWS
+from ..timefmt import utc_iso
 from .lineparse import Parsed, iso_epoch, parse_block, parse_file_block
 
 CHUNK_BYTES = 2 << 20  # read per file per transaction: bounds memory and keeps the hub fed during a backfill
@@ -162,7 +163,7 @@ def _mtime(path: Path) -> float:
 
 def new_run_values(path: Path) -> dict[str, Any]:
     """The row of a run seen for the first time; start_key falls back to when its directory appeared."""
-    seen = datetime.fromtimestamp(_mtime(path) or time.time(), UTC).isoformat().replace("+00:00", "Z")
+    seen = utc_iso(datetime.fromtimestamp(_mtime(path) or time.time(), UTC), "auto")
     return {**NEW_RUN_VALUES, "path": str(path), "start_key": seen}
 
 
@@ -266,9 +267,8 @@ class RunTailer:
             if summary_key != self._summary_key:
                 self._summary_key = summary_key
                 summary = read_summary(self.path)
-                completed_at = (summary and summary.completed_at) or datetime.fromtimestamp(
-                    summary_key[2] / 1e9, UTC
-                ).isoformat().replace("+00:00", "Z")
+                completed_at = (summary and summary.completed_at) or utc_iso(
+                    datetime.fromtimestamp(summary_key[2] / 1e9, UTC), "auto")
                 summary_values = {"completed_at": completed_at, "duration_ms": summary and summary.duration_ms}
             else:
                 summary_values = {"completed_at": self._run["completed_at"], "duration_ms": self._run["duration_ms"]}
