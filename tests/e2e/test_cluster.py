@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 from websockets.exceptions import ConnectionClosed
@@ -28,9 +27,8 @@ from websockets.exceptions import ConnectionClosed
 from scripts import local_services
 from tests.api.streamclient import StreamReader, stream_url
 from tests.app_server import AppServer, running_app
+from tests.leader_lock import lock_holders
 from tests.polling import until
-from windtunnel_dash.catalog.database import libpq_conninfo
-from windtunnel_dash.pipeline.leadership import LOCK_KEY
 
 INSTANCES = 6000
 RATE = 1000
@@ -72,13 +70,8 @@ def _health(app: AppServer) -> dict[str, Any]:
 
 def _lock_holder(db_url: str) -> int | None:
     """The pid of the worker whose session holds the ingest lock (leadership.py names it by pid), or None."""
-    with psycopg.connect(libpq_conninfo(db_url), autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-            "WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = %s "
-            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            (LOCK_KEY,)).fetchone()
-    return int(row[0].split()[2]) if row else None
+    rows = lock_holders(db_url, "a.application_name")
+    return int(rows[0][0].split()[2]) if rows else None
 
 
 def _ingests(app: AppServer, run_id: str, pid: int) -> bool:

@@ -8,17 +8,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis as redis_client
 from sqlalchemy import func, select
 
 from scripts import local_services
-from windtunnel_dash.catalog.database import MetaTable, ensure_schema, libpq_conninfo, make_engine
-from windtunnel_dash.pipeline.broadcast import Broadcast
-from windtunnel_dash.pipeline.conditions import Conditions
-from windtunnel_dash.pipeline.leadership import LOCK_KEY, REDIS_KEY, PostgresLeadership, RedisLeadership
-
+from tests.leader_lock import lock_holders
 from tests.unit.pipeline_support import (
     append,
     catalog_instances,
@@ -30,17 +25,15 @@ from tests.unit.pipeline_support import (
     status_of,
     write_manifest,
 )
+from windtunnel_dash.catalog.database import MetaTable, ensure_schema, make_engine
+from windtunnel_dash.pipeline.broadcast import Broadcast
+from windtunnel_dash.pipeline.conditions import Conditions
+from windtunnel_dash.pipeline.leadership import REDIS_KEY, PostgresLeadership, RedisLeadership
 
 
 def _terminate_lock_holder(db_url: str) -> None:
     """End the session that holds the leader lock, as a SIGKILLed worker's closed socket does."""
-    with psycopg.connect(libpq_conninfo(db_url), autocommit=True) as conn:
-        ended = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND ((classid::bigint << 32) | objid::bigint) = %s "
-            # this test's database only: the session's other servers (the API tier's) lead in theirs
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            (LOCK_KEY,)).fetchall()
+    ended = lock_holders(db_url, "pg_terminate_backend(a.pid)")
     assert ended == [(True,)], ended
 
 
