@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 
 from scripts import local_services
 from tests.api.streamclient import StreamReader, stream_url
@@ -111,9 +111,11 @@ class ReconnectingStream:
                                 self.completed.set()
                             elif message["type"] == "error":
                                 raise AssertionError(f"the stream answered {message['data']}")
-                except (ConnectionClosed, OSError) as exc:
+                except (ConnectionClosed, InvalidMessage, OSError) as exc:
+                    # Its worker died, before or after answering the handshake (InvalidMessage: the socket
+                    # closed before any HTTP response): reconnect where it left off.
                     self.drops.append(repr(exc))
-                    await asyncio.sleep(0.2)  # its worker died: reconnect where it left off
+                    await asyncio.sleep(0.2)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
             self.completed.set()
