@@ -62,3 +62,33 @@ def test_figures_follow_each_addition() -> None:
         seen.append(duration)
         ordered = sorted(seen)
         assert agg.percentiles() == (nearest_rank(ordered, 50), nearest_rank(ordered, 95), nearest_rank(ordered, 99))
+
+
+VALUES = st.lists(st.one_of(st.integers(-5, 40).map(float), st.floats(-1e6, 1e6, allow_nan=False)), max_size=200)
+
+
+@given(first=VALUES, then=VALUES)
+def test_sorted_values_hold_every_value_in_order_whether_added_in_bulk_or_one_by_one(
+        first: list[float], then: list[float]) -> None:
+    values = aggregate.SortedValues()
+    values.extend(first)  # into an empty one: one sort
+    values.extend(then)  # fewer than it holds: one by one; more: one sort of everything
+    every = sorted(first + then)
+    assert list(values) == every and len(values) == len(every)
+    if every:
+        assert (values[-1], values[-len(every)]) == (every[-1], every[0])
+
+
+@given(values=VALUES, buckets=st.integers(1, 12), low=st.floats(-100, 100), width=st.floats(0.5, 1e5))
+def test_bucket_counts_equal_counting_each_value(values: list[float], buckets: int, low: float, width: float) -> None:
+    """Blocks inside one bucket, blocks across several, and values below or above every bucket (clamped)."""
+    sorted_values = aggregate.SortedValues()
+    sorted_values.extend(values)
+
+    def bucket_of(value: float) -> int:
+        return int((value - low) // width)
+
+    expected = [0] * buckets
+    for value in values:
+        expected[min(max(bucket_of(value), 0), buckets - 1)] += 1
+    assert sorted_values.bucket_counts(bucket_of, buckets) == expected

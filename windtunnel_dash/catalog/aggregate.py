@@ -13,7 +13,7 @@ import bisect
 import itertools
 import json
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from windtunnel_dash.analysis.intervals import Estimate, quantile_interval
@@ -26,8 +26,8 @@ COMPARED_PERCENTILES = (50, 95)  # latency figures a comparison shows, with inte
 BLOCK = 1000  # durations per sorted block (half the most a block holds before it splits)
 
 
-class _Durations(Sequence[float]):
-    """Durations kept sorted, in blocks of at most 2 × BLOCK doubles (array('d')).
+class SortedValues(Sequence[float]):
+    """Values (durations, completion times) kept sorted, in blocks of at most 2 × BLOCK doubles (array('d')).
 
     A run keeps every duration for its exact percentiles, so the layout is what a long run pays for:
     8 bytes a value instead of a float object and a list slot (40), and an insert moves one block
@@ -58,10 +58,42 @@ class _Durations(Sequence[float]):
         self._ends = None
         self._len += 1
 
+    def extend(self, values: list[float]) -> None:
+        """Add many: one by one when they are few, else one sort of everything (a run's first load)."""
+        if len(values) <= self._len:
+            for value in values:
+                self.add(value)
+            return
+        every = sorted(itertools.chain(itertools.chain.from_iterable(self._blocks), values))
+        self._blocks = [array("d", every[i:i + BLOCK]) for i in range(0, len(every), BLOCK)]
+        self._maxes = [block[-1] for block in self._blocks]
+        self._ends = None
+        self._len = len(every)
+
+    def bucket_counts(self, bucket_of: Callable[[float], int], buckets: int) -> list[int]:
+        """How many values fall in each of `buckets` buckets; `bucket_of` (clamped to 0..buckets-1 here) must
+        not decrease as the value grows. A block within one bucket is counted whole, and a block spanning
+        several is cut by bisection: a few hundred steps for a million values, not a million."""
+        def clamped(value: float) -> int:
+            return min(max(bucket_of(value), 0), buckets - 1)
+
+        counts = [0] * buckets
+        for block in self._blocks:
+            first, last = clamped(block[0]), clamped(block[-1])
+            start = 0
+            for b in range(first, last):
+                end = bisect.bisect_left(block, b + 1, lo=start, key=clamped)
+                counts[b] += end - start
+                start = end
+            counts[last] += len(block) - start
+        return counts
+
     def __len__(self) -> int:
         return self._len
 
-    def __getitem__(self, index):  # an order statistic (0-based), as nearest_rank and quantile_interval ask
+    def __getitem__(self, index):  # an order statistic (0-based; negative from the end, as a list's)
+        if index < 0:
+            index += self._len
         if not 0 <= index < self._len:
             raise IndexError(index)
         if self._ends is None:
@@ -84,8 +116,8 @@ class RunAggregate:
     def __init__(self) -> None:
         self.passed = self.failed = self.errors = 0
         self._scenarios: dict[str, list[int]] = {}  # id → [total, passed, failed, errors]
-        self._durations = _Durations()
-        self._by_scenario: dict[str, _Durations] = {}
+        self._durations = SortedValues()
+        self._by_scenario: dict[str, SortedValues] = {}
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str | None, str, float | None]]) -> RunAggregate:
@@ -104,7 +136,7 @@ class RunAggregate:
         counts = self._scenarios.get(key)
         if counts is None:
             counts = self._scenarios[key] = [0, 0, 0, 0]
-            self._by_scenario[key] = _Durations()
+            self._by_scenario[key] = SortedValues()
         counts[0] += 1
         if status == PASSED:
             self.passed += 1

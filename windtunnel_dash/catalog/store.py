@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, cast, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
@@ -35,6 +35,7 @@ from windtunnel_dash.artifacts.status import (
 
 from ..timefmt import utc_iso
 from .aggregate import scenarios_from_json
+from .chart_values import ChartValues
 from .database import make_engine
 from .rows import (
     AssertionRow,
@@ -128,6 +129,7 @@ class Catalog:
         self.stall_timeout_s = stall_timeout_s
         self._cache: OrderedDict[tuple, Any] = OrderedDict()  # (query, run, generation, head, arg) → answer
         self._cache_lock = threading.Lock()
+        self._chart_values = ChartValues(self.engine)
 
     # -- runs ----------------------------------------------------------------------------------------
 
@@ -300,7 +302,9 @@ class Catalog:
         [entry] = records_at(run_path, layout.INSTANCES, [r])
         return InstanceDetail(instance=instance_row(r), entry_data=Instance.from_dict(entry).entry_data, steps=steps)
 
-    # -- charts (cached per run head: a page polling them at 10/s costs one query per change) -------
+    # -- charts (cached per run head: a page polling them at 10/s costs one count per change) ------------
+    # Each count reads only the rows committed since the last (chart_values.py), so a refresh costs the same
+    # at 900k instances as at 1k.
 
     def _cached(self, key: tuple, compute: Any) -> Any:
         with self._cache_lock:
@@ -323,46 +327,33 @@ class Catalog:
         version = self._run_version(run_id)
         if version is None or buckets < 1:
             return []
-        return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, buckets))
+        return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, *version, buckets))
 
-    def _bucket_counts(self, run_id: str, column: Any, buckets: int, *by: Any) -> tuple[float, float, list[Any]] | None:
-        """A run's instance counts per equal-width bucket of `column` (and per `by`): (low edge, width, rows of
-        bucket, *by, count), a bucket index clamped by the caller; None while no instance has the column."""
-        where = (_I.run_key == key_of(run_id), column.is_not(None))
-        with self.engine.connect() as conn:
-            low, high = conn.execute(select(func.min(column), func.max(column)).where(*where)).one()
-            if low is None:
-                return None
-            width = (high - low) / buckets or 1.0
-            bucket = cast((column - low) / width, Integer)
-            return low, width, list(conn.execute(select(bucket, *by, func.count()).where(*where).group_by(bucket, *by)).all())
-
-    def _timeline(self, run_id: str, buckets: int) -> list[TimelineBucket]:
-        found = self._bucket_counts(run_id, _I.completed_ts, buckets, _I.status)
-        if found is None:
+    def _timeline(self, run_id: str, generation: int, head: int, buckets: int) -> list[TimelineBucket]:
+        by_status = self._chart_values.values(run_id, generation, head).completed
+        found = [values for values in by_status.values() if values]
+        if not found:
             return []
-        low, width, counts = found
-        grid = [[0, 0, 0] for _ in range(buckets)]
-        column = {PASSED: 0, FAILED: 1, ERROR: 2}
-        for b, status, n in counts:
-            grid[min(max(int(b), 0), buckets - 1)][column[status]] += n
-        return [TimelineBucket(_iso(low + i * width), *cells) for i, cells in enumerate(grid)]
+        low, high = min(v[0] for v in found), max(v[-1] for v in found)
+        width = (high - low) / buckets or 1.0
+        bucket_of = self._chart_values.bucket_function(low, width)
+        passed, failed, errors = (by_status[s].bucket_counts(bucket_of, buckets) for s in (PASSED, FAILED, ERROR))
+        return [TimelineBucket(_iso(low + i * width), *cells) for i, cells in enumerate(zip(passed, failed, errors, strict=True))]
 
     def latency_histogram(self, run_id: str, buckets: int = 20) -> list[LatencyBucket]:
         version = self._run_version(run_id)
         if version is None or buckets < 1:
             return []
-        return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, buckets))
+        return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, *version, buckets))
 
-    def _histogram(self, run_id: str, buckets: int) -> list[LatencyBucket]:
-        found = self._bucket_counts(run_id, _I.duration_ms, buckets)
-        if found is None:
+    def _histogram(self, run_id: str, generation: int, head: int, buckets: int) -> list[LatencyBucket]:
+        durations = self._chart_values.values(run_id, generation, head).durations
+        if not durations:
             return []
-        low, width, counts = found
-        grid = [0] * buckets
-        for b, n in counts:
-            grid[min(max(int(b), 0), buckets - 1)] += n
-        return [LatencyBucket(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(grid)]
+        low, high = durations[0], durations[-1]
+        width = (high - low) / buckets or 1.0
+        counts = durations.bucket_counts(self._chart_values.bucket_function(low, width), buckets)
+        return [LatencyBucket(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]
 
     # -- the hub's read ------------------------------------------------------------------------------
 
