@@ -92,3 +92,27 @@ def test_bucket_counts_equal_counting_each_value(values: list[float], buckets: i
     for value in values:
         expected[min(max(bucket_of(value), 0), buckets - 1)] += 1
     assert sorted_values.bucket_counts(bucket_of, buckets) == expected
+
+
+@given(parts=st.lists(VALUES, max_size=4))
+def test_merged_values_index_like_the_sorted_union(parts: list[list[float]]) -> None:
+    """Every order statistic (and from the end), through duplicates shared across parts and empty parts."""
+    held = []
+    for values in parts:
+        held.append(aggregate.SortedValues())
+        held[-1].extend(values)
+    merged, every = aggregate.MergedValues(held), sorted(v for values in parts for v in values)
+    assert len(merged) == len(every)
+    assert [merged[i] for i in range(len(every))] == every
+    assert [merged[-i] for i in range(1, len(every) + 1)] == every[::-1]
+    with pytest.raises(IndexError):
+        merged[len(every)]
+
+
+@given(values=VALUES, probe=st.one_of(st.integers(-6, 41).map(float), st.floats(-1e6, 1e6, allow_nan=False)))
+def test_rank_counts_the_values_below_and_at_most(values: list[float], probe: float) -> None:
+    held = aggregate.SortedValues()
+    for value in values:  # one by one: blocks split, duplicates straddle them
+        held.add(value)
+    assert held.rank(probe) == sum(v < probe for v in values)
+    assert held.rank(probe, at_most=True) == sum(v <= probe for v in values)
