@@ -13,9 +13,10 @@ chart reads its rows once. A run rebuilt from its files (a new generation) start
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Engine, bindparam, select
 
@@ -53,7 +54,7 @@ def bucket_function(dialect: str, low: float, width: float) -> Callable[[float],
 
 
 class ChartValues:
-    """Each charted run's values, for the CHART_RUNS runs charted last. Thread-safe: one update at a time."""
+    """Each charted run's values, for the CHART_RUNS runs charted last. Thread-safe: one reader at a time."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -63,8 +64,10 @@ class ChartValues:
     def bucket_function(self, low: float, width: float) -> Callable[[float], int]:
         return bucket_function(self._engine.dialect.name, low, width)
 
-    def values(self, run_id: str, generation: int, head: int) -> RunValues:
-        """The run's values up to at least `head` (a generation's rows are only ever appended)."""
+    @contextlib.contextmanager
+    def values(self, run_id: str, generation: int, head: int) -> Iterator[RunValues]:
+        """The run's values up to at least `head` (a generation's rows are only ever appended), held for the
+        caller's count: no other thread adds to them meanwhile."""
         with self._lock:
             run = self._runs.get(run_id)
             if run is None or run.generation != generation:
@@ -75,7 +78,7 @@ class ChartValues:
                 self._runs.popitem(last=False)
             if head > run.head:
                 self._read(run_id, run, head)
-            return run
+            yield run
 
     def _read(self, run_id: str, run: RunValues, head: int) -> None:
         durations: list[float] = []

@@ -330,14 +330,15 @@ class Catalog:
         return self._cached(("timeline", run_id, *version, buckets), lambda: self._timeline(run_id, *version, buckets))
 
     def _timeline(self, run_id: str, generation: int, head: int, buckets: int) -> list[TimelineBucket]:
-        by_status = self._chart_values.values(run_id, generation, head).completed
-        found = [values for values in by_status.values() if values]
-        if not found:
-            return []
-        low, high = min(v[0] for v in found), max(v[-1] for v in found)
-        width = (high - low) / buckets or 1.0
-        bucket_of = self._chart_values.bucket_function(low, width)
-        passed, failed, errors = (by_status[s].bucket_counts(bucket_of, buckets) for s in (PASSED, FAILED, ERROR))
+        with self._chart_values.values(run_id, generation, head) as values:
+            by_status = values.completed
+            found = [v for v in by_status.values() if v]
+            if not found:
+                return []
+            low, high = min(v[0] for v in found), max(v[-1] for v in found)
+            width = (high - low) / buckets or 1.0
+            bucket_of = self._chart_values.bucket_function(low, width)
+            passed, failed, errors = (by_status[s].bucket_counts(bucket_of, buckets) for s in (PASSED, FAILED, ERROR))
         return [TimelineBucket(_iso(low + i * width), *cells) for i, cells in enumerate(zip(passed, failed, errors, strict=True))]
 
     def latency_histogram(self, run_id: str, buckets: int = 20) -> list[LatencyBucket]:
@@ -347,12 +348,13 @@ class Catalog:
         return self._cached(("latency", run_id, *version, buckets), lambda: self._histogram(run_id, *version, buckets))
 
     def _histogram(self, run_id: str, generation: int, head: int, buckets: int) -> list[LatencyBucket]:
-        durations = self._chart_values.values(run_id, generation, head).durations
-        if not durations:
-            return []
-        low, high = durations[0], durations[-1]
-        width = (high - low) / buckets or 1.0
-        counts = durations.bucket_counts(self._chart_values.bucket_function(low, width), buckets)
+        with self._chart_values.values(run_id, generation, head) as values:
+            durations = values.durations
+            if not durations:
+                return []
+            low, high = durations[0], durations[-1]
+            width = (high - low) / buckets or 1.0
+            counts = durations.bucket_counts(self._chart_values.bucket_function(low, width), buckets)
         return [LatencyBucket(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]
 
     # -- the hub's read ------------------------------------------------------------------------------
