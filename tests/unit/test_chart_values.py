@@ -26,7 +26,9 @@ def _scan(catalog: Catalog, run_id: str, column: Any, buckets: int, *by: Any) ->
     with catalog.engine.connect() as conn:
         low, high = conn.execute(select(func.min(column), func.max(column)).where(*where)).one()
         width = (high - low) / buckets or 1.0
-        bucket = cast((column - low) / width, Integer)
+        # floor; SQLite's CAST truncates, which is floor here (no value is below `low`), Postgres's rounds
+        position = (column - low) / width
+        bucket = func.floor(position) if catalog.engine.dialect.name == "postgresql" else cast(position, Integer)
         return low, width, list(conn.execute(select(bucket, *by, func.count()).where(*where).group_by(bucket, *by)))
 
 

@@ -5,7 +5,7 @@ moves every edge: counts kept per bucket would go stale, and re-counting with a 
 cost each refresh ~1 ms per thousand instances (126 ms at 109k) and grew with the run. Here each run's
 durations and completion times (per status) are held sorted (aggregate.SortedValues, 8 bytes a value);
 a refresh reads the rows committed since the last one, by seq, and counts each bucket by bisection.
-The counts are those of the scan they replace: the same doubles, the same bucket arithmetic.
+The counts equal a scan of the whole run's: the same doubles, each in the bucket whose lower edge is at or below it.
 
 Bound: the values of the CHART_RUNS runs charted last (16 bytes an instance); another run's first
 chart reads its rows once. A run rebuilt from its files (a new generation) starts over.
@@ -45,11 +45,10 @@ class RunValues:
         self.completed: dict[str, SortedValues] = {status: SortedValues() for status in INSTANCE_STATUSES}  # → completed_ts
 
 
-def bucket_function(dialect: str, low: float, width: float) -> Callable[[float], int]:
-    """The bucket SQL's CAST((value - low) / width AS INTEGER) gives, per dialect: SQLite truncates,
-    PostgreSQL rounds half to even (Python's round)."""
-    if dialect == "postgresql":
-        return lambda value: round((value - low) / width)
+def bucket_function(low: float, width: float) -> Callable[[float], int]:
+    """A value's bucket: the one whose lower edge is at or below it (floor; values are never below `low`).
+    Both databases count alike: the SQL this replaced cast to INTEGER, which Postgres rounds, so its
+    charts put the upper half of every bucket in the next one."""
     return lambda value: int((value - low) / width)
 
 
@@ -60,9 +59,6 @@ class ChartValues:
         self._engine = engine
         self._runs: OrderedDict[str, RunValues] = OrderedDict()
         self._lock = threading.Lock()
-
-    def bucket_function(self, low: float, width: float) -> Callable[[float], int]:
-        return bucket_function(self._engine.dialect.name, low, width)
 
     @contextlib.contextmanager
     def values(self, run_id: str, generation: int, head: int) -> Iterator[RunValues]:

@@ -35,7 +35,7 @@ from windtunnel_dash.artifacts.status import (
 
 from ..timefmt import utc_iso
 from .aggregate import scenarios_from_json
-from .chart_values import ChartValues
+from .chart_values import ChartValues, bucket_function
 from .database import make_engine
 from .rows import (
     AssertionRow,
@@ -337,7 +337,7 @@ class Catalog:
                 return []
             low, high = min(v[0] for v in found), max(v[-1] for v in found)
             width = (high - low) / buckets or 1.0
-            bucket_of = self._chart_values.bucket_function(low, width)
+            bucket_of = bucket_function(low, width)
             passed, failed, errors = (by_status[s].bucket_counts(bucket_of, buckets) for s in (PASSED, FAILED, ERROR))
         return [TimelineBucket(_iso(low + i * width), *cells) for i, cells in enumerate(zip(passed, failed, errors, strict=True))]
 
@@ -354,7 +354,7 @@ class Catalog:
                 return []
             low, high = durations[0], durations[-1]
             width = (high - low) / buckets or 1.0
-            counts = durations.bucket_counts(self._chart_values.bucket_function(low, width), buckets)
+            counts = durations.bucket_counts(bucket_function(low, width), buckets)
         return [LatencyBucket(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]
 
     # -- the hub's read ------------------------------------------------------------------------------
