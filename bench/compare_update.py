@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,7 +33,7 @@ from windtunnel_dash.state.compare import comparison_update  # noqa: E402
 from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 SCENARIOS = ("checkout", "browse", "search", "login")
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _records(n: int, fail_every: int, error_every: int, http_code: int) -> tuple[Instance, list[Step], list[Assertion]]:
@@ -122,7 +121,7 @@ def main() -> None:
         agg = RunAggregate.from_rows(rows)
         agg.scenarios_json()
         before, now = [], []
-        for k in range(50):
+        for _ in range(50):
             for j in range(batch):
                 agg.add(SCENARIOS[j % 4], "passed", 80.0 + (j * 31) % 400)
             t = time.thread_time()

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,7 +28,7 @@ from windtunnel_dash.artifacts.writer import RunWriter  # noqa: E402
 from windtunnel_dash.timefmt import utc_iso  # noqa: E402
 
 SCENARIOS = ("checkout-flow", "browse-catalog", "user-signup")
-_T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+_T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 # Records the first time (epoch ms) each row and each All-count value appears in the DOM.
 DOM_PROBE = """
@@ -65,7 +65,7 @@ WS_PROBE = """
       if (typeof ev.data !== 'string') return;
       const now = Date.now();
       if (/"(timeline|latency)_rx_state_"/.test(ev.data)) window.__chartFrames.push(now);
-      const count = /"all_count_rx_state_":(\d+)/.exec(ev.data);
+      const count = /"all_count_rx_state_":(\\d+)/.exec(ev.data);
       if (count) window.__countFrames.push([now, +count[1]]);
       for (const m of ev.data.matchAll(/inst_\\d{7}/g)) if (!(m[0] in window.__frameSeen)) window.__frameSeen[m[0]] = now;
     });

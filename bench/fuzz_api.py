@@ -25,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout, no install
 
 from tests.api.procstats import cpu_seconds  # noqa: E402
-from tests.api.test_fuzz_rest import SEED, EXAMPLES, serve_fixture_runs, st_command  # noqa: E402
+from tests.api.test_fuzz_rest import EXAMPLES, SEED, serve_fixture_runs, st_command  # noqa: E402
 from tests.app_server import running_app  # noqa: E402
 
 PHASE_LINE = re.compile(r"^\s*\S+\s+(Examples|Coverage|Fuzzing|Stateful) \(in ([\d.]+)s\)", re.M)

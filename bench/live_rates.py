@@ -31,9 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from websockets.asyncio.client import connect
-
 from detail_support import DOM_PROBE, WS_PROBE, bench_app, chromium, instance_record, open_writer, pct, wait_ingested
+from websockets.asyncio.client import connect
 
 EDGE_S = 5.0  # the first and last seconds compared for build-up
 ROWS_UP_TO = 1000  # above this the grid shows a fraction of the rows: rows are not timed

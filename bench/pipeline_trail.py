@@ -43,7 +43,7 @@ def _line(n: int) -> bytes:
     }) + "\n").encode()
 
 
-def _write(path: str, rate: int, seconds: float, out: "multiprocessing.Queue[list[tuple[float, int]]]") -> None:
+def _write(path: str, rate: int, seconds: float, out: multiprocessing.Queue[list[tuple[float, int]]]) -> None:
     """In its own process (so the engine's GIL is not shared): `rate` lines/s in 10 ms slices."""
     per_slice = max(1, rate // 100)
     written: list[tuple[float, int]] = []

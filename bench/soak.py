@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -59,7 +59,7 @@ class Writer(threading.Thread):
         start = time.monotonic()
         while not self.stop.is_set():
             due = int((time.monotonic() - start) * self.rate)
-            now = utc_iso(datetime.now(timezone.utc))
+            now = utc_iso(datetime.now(UTC))
             instances, steps = [], []
             for n in range(self.written + 1, due + 1):
                 r = self._rng.random()

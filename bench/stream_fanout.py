@@ -85,7 +85,7 @@ async def bench(server, clients: int, rate: float, seconds: float, batch: bool) 
     url = stream_url(server.ws_url, run.run_id, **({"batch": 1} if batch else {}))
     readers = [Client() for _ in range(clients)]
     events = [asyncio.Event() for _ in range(clients)]
-    tasks = [asyncio.create_task(read_stream(url, c, e)) for c, e in zip(readers, events)]
+    tasks = [asyncio.create_task(read_stream(url, c, e)) for c, e in zip(readers, events, strict=True)]
     await asyncio.gather(*(e.wait() for e in events))
     async with httpx.AsyncClient() as http:
         while (await http.get(f"{server.base_url}/api/health")).json()["liveSubscribers"] < clients:
@@ -112,7 +112,7 @@ async def bench(server, clients: int, rate: float, seconds: float, batch: bool) 
     exact = sum(1 for c in readers if c.seqs == expected and c.completed and c.close_code == 1000)
     lags = sorted(
         (arrived - written_at[seq]) * 1000
-        for c in readers for seq, arrived in zip(c.seqs, c.arrived) if seq in written_at
+        for c in readers for seq, arrived in zip(c.seqs, c.arrived, strict=False) if seq in written_at
     )
     p50, p95, p99 = (nearest_rank(lags, p) for p in (50, 95, 99))
     mode = "one frame per flush (?batch=1)" if batch else "one frame per message"

@@ -25,9 +25,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from websockets.asyncio.client import connect
-
 from detail_support import chromium  # (also puts the project on sys.path)
+from websockets.asyncio.client import connect
 
 from tests.api.procstats import cpu_seconds, rss_bytes  # noqa: E402
 from tests.app_server import running_app  # noqa: E402
@@ -87,7 +86,7 @@ async def measure(pid: int, socket_url: str, packet: str, viewers: int, seconds:
     stop = asyncio.Event()
     clients = [Viewer() for _ in range(viewers)]
     readies = [asyncio.Event() for _ in range(viewers)]
-    tasks = [asyncio.create_task(view(socket_url, packet, c, stop, r)) for c, r in zip(clients, readies)]
+    tasks = [asyncio.create_task(view(socket_url, packet, c, stop, r)) for c, r in zip(clients, readies, strict=True)]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=120)
     await asyncio.sleep(2)  # first loads done
     cpu0, frames0, t0 = cpu_seconds(pid), sum(c.frames for c in clients), time.monotonic()

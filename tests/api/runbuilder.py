@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
@@ -21,7 +21,7 @@ def open_run(
     scenarios: tuple[str, ...] = ("checkout", "browse"),
     started_at: datetime | None = None,
 ) -> RunWriter:
-    run_id = f"run_api_{next(_run_numbers):04d}_{datetime.now(timezone.utc):%H%M%S%f}"
+    run_id = f"run_api_{next(_run_numbers):04d}_{datetime.now(UTC):%H%M%S%f}"
     return RunWriter(
         runs_dir, run_id, sut_name="api-test-sut", scenario_ids=scenarios, planned=planned, started_at=started_at
     ).open()
@@ -29,7 +29,7 @@ def open_run(
 
 def instance(n: int, status: InstanceStatus = "passed", duration_ms: float | None = 10.0,
              scenario: str = "checkout") -> Instance:
-    done = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=n)
+    done = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
     return Instance(
         instance_id=f"inst_{n:05d}",
         correlation_id=f"CORR_{n:05d}",

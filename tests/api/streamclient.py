@@ -40,7 +40,7 @@ class StreamReader:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, url: str, **kwargs: Any) -> AsyncIterator["StreamReader"]:
+    async def open(cls, url: str, **kwargs: Any) -> AsyncIterator[StreamReader]:
         async with connect(url, **kwargs) as ws:
             yield cls(ws)
 

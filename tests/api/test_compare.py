@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,12 +13,6 @@ from windtunnel_dash.api.compare import Compare
 from windtunnel_dash.artifacts.writer import RunWriter
 
 SCENARIOS = ("cmp-checkout", "cmp-browse")  # a scenario set of this module's own: other tests' runs are never its baselines
-
-
-@pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=10) as c:
-        yield c
 
 
 def _write(run: RunWriter, passed: int, errors: int, http_500: int = 0, start: int = 1) -> int:
@@ -33,7 +27,7 @@ def _write(run: RunWriter, passed: int, errors: int, http_500: int = 0, start: i
 
 
 def _started(day: int) -> datetime:
-    return datetime(2020, 3, day, tzinfo=timezone.utc)
+    return datetime(2020, 3, day, tzinfo=UTC)
 
 
 def _compare(client: httpx.Client, run_id: str, **params: str) -> dict:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.runbuilder import instance, open_run
-from tests.api.test_rest import all_pages, client, wait_for  # noqa: F401 (client: the module's HTTP client fixture)
+from tests.api.test_rest import all_pages, wait_for
 from windtunnel_dash.api import schemas
 from windtunnel_dash.api.export import CSV_COLUMNS, TEXT_COLUMNS
 
@@ -26,7 +26,7 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def hostile_run(app_server, client) -> str:
     """Ids, scenarios and errors full of formula starts and CSV specials; nulls; one unreadable line."""
-    run = open_run(app_server.runs_dir, started_at=datetime.now(timezone.utc) - timedelta(days=3))
+    run = open_run(app_server.runs_dir, started_at=datetime.now(UTC) - timedelta(days=3))
     for n, text in enumerate(HOSTILE * 3, start=1):
         inst = instance(n, ("passed", "failed", "error")[n % 3], None if n % 5 == 0 else n * 1.5, scenario=text)
         inst.instance_id = f"{text}#{n}"
@@ -95,7 +95,7 @@ def test_csv_round_trips_to_the_files_truth(app_server, client, hostile_run):
 def test_csv_cells_never_start_a_formula(client, hostile_run):
     answer = client.get(f"/api/runs/{hostile_run}/instances.csv")
     rows = list(csv.reader(io.StringIO(answer.text, newline="")))[1:]
-    text_cells = [cell for row in rows for column, cell in zip(CSV_COLUMNS, row) if column in TEXT_COLUMNS]
+    text_cells = [cell for row in rows for column, cell in zip(CSV_COLUMNS, row, strict=True) if column in TEXT_COLUMNS]
     assert text_cells and not [c for c in text_cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert "'=HYPERLINK(\"http://x\",\"y\")#1" in text_cells and "''already#5" in text_cells
 

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.api.test_fuzz_rest import NAMED_RUNS, serve_fixture_runs
+from tests.api.test_fuzz_rest import NAMED_RUNS
+
+pytestmark = pytest.mark.usefixtures("fixture_runs")
 
 DOCUMENTED_CLOSES = {1000, 4400, 4404, 4409}
 HEALTH_COUNTS = ("liveSubscribers", "backgroundTasks")  # open streams and live pages; the pages' running tasks
@@ -77,13 +79,6 @@ def read_to_close(url: str) -> tuple[int | None, list[dict]]:
         except (ConnectionClosed, TimeoutError):
             pass
         return ws.close_code, messages
-
-
-@pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=10) as c:
-        serve_fixture_runs(app_server, c)
-        yield c
 
 
 def test_any_run_id_and_query_ends_in_a_documented_close(app_server, client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -40,15 +40,9 @@ def wait_for(client: httpx.Client, path: str, done, timeout: float = 20.0) -> An
 
 
 @pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def seeded(app_server, client) -> str:
     """A finished run of N instances with every status, tied and missing durations, and one unreadable line."""
-    run = open_run(app_server.runs_dir, planned=N, started_at=datetime.now(timezone.utc) + timedelta(days=1))
+    run = open_run(app_server.runs_dir, planned=N, started_at=datetime.now(UTC) + timedelta(days=1))
     detailed = instance(8, status_of(8), duration_of(8), scenario_of(8))
     run.write_batch(steps=[step(detailed, 0), step(detailed, 1, ok=False)],
                     assertions=[assertion(detailed, 1, passed=False), assertion(detailed, 0, passed=True)])
@@ -102,7 +96,7 @@ def test_run_detail(client, seeded):
 
 
 def test_run_list_newest_first_with_paging(app_server, client, seeded):
-    older = open_run(app_server.runs_dir, started_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    older = open_run(app_server.runs_dir, started_at=datetime(2000, 1, 1, tzinfo=UTC))
     older.finalize()
     everything = wait_for(client, "/api/runs?limit=500", lambda b: older.run_id in [r["runId"] for r in b["runs"]])
     schemas.RunPage.model_validate(everything)

@@ -10,17 +10,12 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.api.test_fuzz_rest import operations, serve_fixture_runs
+from tests.api.test_fuzz_rest import operations
 from windtunnel_dash.api import schemas
 
+pytestmark = pytest.mark.usefixtures("fixture_runs")
+
 RUN = "run_20240122_001"
-
-
-@pytest.fixture(scope="module")
-def client(app_server):
-    with httpx.Client(base_url=app_server.base_url, timeout=10) as c:
-        serve_fixture_runs(app_server, c)
-        yield c
 
 
 def error_code(answer: httpx.Response) -> int:

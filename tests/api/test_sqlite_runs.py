@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.streamclient import StreamReader, is_type, stream_url
-from tests.api.test_rest import client, wait_for  # noqa: F401 (client: the module-scoped client fixture)
+from tests.api.test_rest import wait_for
 from windtunnel_dash.api.schemas import STREAM_MESSAGES
 
 REAL_RUN = "run_20261205_143438"

@@ -82,7 +82,7 @@ async def test_stats_update_counts_what_came_before_it_at_most_ten_a_second(app_
             assert message["data"]["total"] == seen
     # At most 10 a second, leading edge: every one went out between the first append and the arrival
     # of the last one, at least 100 ms apart.
-    stats_at = [t for m, t in zip(reader.received, reader.arrived) if m["type"] == "stats_update"]
+    stats_at = [t for m, t in zip(reader.received, reader.arrived, strict=True) if m["type"] == "stats_update"]
     assert len(stats_at) <= 10 * (stats_at[-1] - first_write) + 1
 
 
@@ -101,8 +101,8 @@ async def test_instance_messages_are_not_held_back_by_the_cap(app_server):
         run.finalize()
         await reader.until_closed()
 
-    arrivals = [t for m, t in zip(reader.received, reader.arrived) if m["type"] == "instance_complete"]
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    arrivals = [t for m, t in zip(reader.received, reader.arrived, strict=True) if m["type"] == "instance_complete"]
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     apart = [g for g in gaps if 0.015 < g < 0.08]
     assert len(apart) >= 6, f"instance messages came in bunches: gaps {[round(g * 1000) for g in gaps]} ms"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -20,7 +20,7 @@ _numbers = itertools.count(1)
 
 def _writer(app: AppServer, sut: str, day: int) -> RunWriter:
     """A run of `sut` started on `day` (the default baseline is the latest complete one started before)."""
-    started = datetime(2026, 5, day, 9, 0, tzinfo=timezone.utc)
+    started = datetime(2026, 5, day, 9, 0, tzinfo=UTC)
     return RunWriter(app.runs_dir, f"cmp_{sut}_{day:02d}_{next(_numbers)}", sut_name=sut, scenario_ids=SCENARIOS,
                      started_at=started).open()
 

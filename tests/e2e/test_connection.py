@@ -100,21 +100,21 @@ def test_attempts_back_off_with_jitter_and_reconnect_now_starts_over(app: AppSer
             _until(six_attempts_each, a, 60, "six attempts on each page")
             expect(a.locator('[data-connection="offline"]')).to_be_visible()
             a.screenshot(path=ARTIFACTS / "connection-offline-countdown.png")
-            assert any(x > y >= 0 for x, y in zip(seen, seen[1:])), f"countdown never went down: {seen}"
+            assert any(x > y >= 0 for x, y in zip(seen, seen[1:], strict=False)), f"countdown never went down: {seen}"
             expect(a.get_by_text("Cannot connect to server")).to_have_count(0)
 
             gaps = {}
             for page in (a, b):
                 opened = _openings_s(page)[before[id(page)]:]
-                gaps[id(page)] = [later - earlier for earlier, later in zip(opened, opened[1:6])]
+                gaps[id(page)] = [later - earlier for earlier, later in zip(opened, opened[1:6], strict=False)]
                 for n, gap in enumerate(gaps[id(page)]):
                     base = FIRST_DELAY_S * 2**n
                     assert base * JITTER[0] - 0.05 <= gap <= base * JITTER[1] + SLACK_S, (n, gaps[id(page)])
             # Roughly twofold each time, and the two pages' schedules do not coincide (jitter).
             ga, gb = gaps[id(a)], gaps[id(b)]
             (ARTIFACTS / "connection-gaps.json").write_text(json.dumps({"a": ga, "b": gb}))
-            assert all(g2 > g0 for g0, g2 in zip(ga, ga[2:])) and all(g2 > g0 for g0, g2 in zip(gb, gb[2:]))
-            assert max(abs(x - y) for x, y in zip(ga, gb)) > 0.1, (ga, gb)
+            assert all(g2 > g0 for g0, g2 in zip(ga, ga[2:], strict=False)) and all(g2 > g0 for g0, g2 in zip(gb, gb[2:], strict=False))
+            assert max(abs(x - y) for x, y in zip(ga, gb, strict=False)) > 0.1, (ga, gb)
 
             # "Reconnect now" several seconds before the next attempt: one at once, then the schedule's first step.
             _until(lambda: (_countdown(b) or 0) >= 4, b, 40, "a long wait on page b")

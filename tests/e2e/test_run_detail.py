@@ -118,7 +118,7 @@ def test_at_a_hundred_a_second_rows_come_with_their_counts(app: AppServer, page:
     pairs = [(int(count), top) for count, top in page.evaluate("window.__pairs")]
     # A starved server can fall behind and catch up in batches of 15 rows or more, whose rows may wait
     # (state/cadence.py): judged are the count changes that came in batches of fewer.
-    ten_a_batch = [(count, top) for (before, _), (count, top) in zip(pairs, pairs[1:]) if count - before < 15]
+    ten_a_batch = [(count, top) for (before, _), (count, top) in zip(pairs, pairs[1:], strict=False) if count - before < 15]
     with_their_rows = [count for count, top in ten_a_batch if top == f"inst_{count:05d}"]
     assert len(ten_a_batch) >= 10
     assert len(with_their_rows) >= 0.9 * len(ten_a_batch), f"counts shown without their newest row: {pairs}"

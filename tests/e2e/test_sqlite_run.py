@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -24,7 +24,7 @@ def _count(page: Page, name: str) -> int:
 
 
 def test_a_live_sqlite_run_fills_the_detail_page_to_exact_counts(app: AppServer, page: Page) -> None:
-    run = SqliteRunWriter(app.runs_dir, f"run_sqlite_live_{datetime.now(timezone.utc):%H%M%S%f}", sut_name="sqlite-sut",
+    run = SqliteRunWriter(app.runs_dir, f"run_sqlite_live_{datetime.now(UTC):%H%M%S%f}", sut_name="sqlite-sut",
                           scenario_ids=["checkout"], planned=120).open()
     run.write_batch(instances=[instance(n, status_of(n), duration_ms=10.0 * n) for n in range(1, 4)])
     page.goto(app.url(f"/runs/{run.run_id}"))
@@ -53,7 +53,7 @@ def test_a_live_sqlite_run_fills_the_detail_page_to_exact_counts(app: AppServer,
 
 
 def test_an_instance_of_a_sqlite_run_shows_its_steps_and_assertions(app: AppServer, page: Page) -> None:
-    run = SqliteRunWriter(app.runs_dir, f"run_sqlite_detail_{datetime.now(timezone.utc):%H%M%S%f}").open()
+    run = SqliteRunWriter(app.runs_dir, f"run_sqlite_detail_{datetime.now(UTC):%H%M%S%f}").open()
     inst = instance(7, "failed", duration_ms=250.0)
     http = step(inst, 0)
     http.observation.update(status_code=500, attempts=[

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tests.unit.run_files import read_run
 from windtunnel_dash.artifacts.status import classify
 from windtunnel_dash.catalog import Catalog
 from windtunnel_dash.catalog.rows import InstanceRow, StepEvent
 from windtunnel_dash.pipeline.engine import Pipeline
 from windtunnel_dash.pipeline.tailer import RunTailer, TailResult
 from windtunnel_dash.settings import Settings
-from tests.unit.run_files import read_run
 
 FIXTURE_RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 BY_NUMBER: Any = object()  # instance_line's default duration: derived from n

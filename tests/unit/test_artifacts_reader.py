@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.run_files import read_run
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.reader import ManifestError, is_blank, parse_line, read_manifest
 from windtunnel_dash.artifacts.records import Assertion, Instance, Manifest, Step, Summary
 from windtunnel_dash.artifacts.status import classify
-from tests.unit.run_files import read_run
 
 RUNS = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 LEGACY = RUNS / "run_20240122_001"

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.run_files import read_run
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import classify, nearest_rank, pass_rate
 from windtunnel_dash.artifacts.writer import RunWriter
-from tests.unit.run_files import read_run
 
 # Integers within 64 bits: parse_line reads through orjson, which turns larger ones into floats.
 json_values = st.recursive(

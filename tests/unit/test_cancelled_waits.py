@@ -11,10 +11,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from tests.unit.pipeline_support import make_catalog
 from windtunnel_dash.pipeline.conditions import Conditions
 from windtunnel_dash.pipeline.hub import Hub
-
-from tests.unit.pipeline_support import make_catalog
 
 
 async def _cancelled_as_woken(wait: Callable[[], Awaitable[object]], wake: Callable[[], None]) -> bool:

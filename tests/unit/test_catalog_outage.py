@@ -10,11 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scripts import local_services
-from windtunnel_dash.api.app import build_api
-from windtunnel_dash.api.schemas import ErrorBody
-from windtunnel_dash.pipeline import engine as engine_module
-from windtunnel_dash.pipeline.engine import Pipeline
-
 from tests.unit.pipeline_support import (
     append,
     catalog_instances,
@@ -26,6 +21,10 @@ from tests.unit.pipeline_support import (
     status_of,
     write_manifest,
 )
+from windtunnel_dash.api.app import build_api
+from windtunnel_dash.api.schemas import ErrorBody
+from windtunnel_dash.pipeline import engine as engine_module
+from windtunnel_dash.pipeline.engine import Pipeline
 
 
 def test_ingest_resumes_exactly_after_the_database_comes_back(tmp_path: Path) -> None:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 from windtunnel_dash.artifacts.status import nearest_rank, pass_rate
 from windtunnel_dash.catalog import Catalog
-
-from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")

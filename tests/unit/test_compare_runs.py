@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 from windtunnel_dash.analysis.intervals import IMPROVED, NO_CLEAR_CHANGE, REGRESSED
 from windtunnel_dash.artifacts.status import nearest_rank
 from windtunnel_dash.catalog import Catalog
 from windtunnel_dash.catalog.aggregate import figures_from_json
 from windtunnel_dash.catalog.compare import NONE, UnknownBaseline, compare, default_baseline, read_figures
-
-from tests.unit.pipeline_support import append, instance_line, make_catalog, tail, write_manifest
 
 
 def _run(catalog: Catalog, root: Path, run_id: str, started: str, statuses: list[str], *, sut: str = "shop",

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from tests.unit.pipeline_support import FIXTURE_RUNS, append, instance_line, make_catalog, tail, write_manifest
 from windtunnel_dash.analysis.signatures import (
     ASSERTION_KIND,
     ERROR_KIND,
@@ -19,8 +20,6 @@ from windtunnel_dash.analysis.signatures import (
 )
 from windtunnel_dash.catalog.compare import read_figures
 from windtunnel_dash.catalog.failures import Tallies
-
-from tests.unit.pipeline_support import FIXTURE_RUNS, append, instance_line, make_catalog, tail, write_manifest
 
 NEWER = "run_20261126_151613"  # written by the real turbulence runner
 OLDER = "run_20240122_001"

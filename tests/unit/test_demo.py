@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import until
 from windtunnel_dash import demo
 from windtunnel_dash.artifacts.layout import INSTANCES, MANIFEST, SUMMARY
 from windtunnel_dash.settings import Settings
-
-from tests.polling import until
 
 DEADLINE_S = 30.0
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.pipeline_support import append, instance_line, make_catalog, status_of, write_manifest
 from windtunnel_dash.pipeline import hub as hub_module
 from windtunnel_dash.pipeline.hub import Hub, interval
 from windtunnel_dash.pipeline.tailer import RunTailer
 from windtunnel_dash.settings import Settings
-
-from tests.unit.pipeline_support import append, instance_line, make_catalog, status_of, write_manifest
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")

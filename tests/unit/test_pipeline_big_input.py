@@ -5,9 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from windtunnel_dash.pipeline.tailer import CHUNK_BYTES, MAX_LINE, RunTailer
-
 from tests.unit.pipeline_support import append, catalog_instances, instance_line, make_catalog, write_manifest
+from windtunnel_dash.pipeline.tailer import CHUNK_BYTES, MAX_LINE, RunTailer
 
 
 def _peak_while(fn) -> tuple[object, int]:

@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from windtunnel_dash.catalog import writes
-from windtunnel_dash.pipeline.engine import Pipeline
-
 from tests.unit.pipeline_support import (
     FIXTURE_RUNS,
     append,
@@ -28,6 +25,8 @@ from tests.unit.pipeline_support import (
     status_of,
     write_manifest,
 )
+from windtunnel_dash.catalog import writes
+from windtunnel_dash.pipeline.engine import Pipeline
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")

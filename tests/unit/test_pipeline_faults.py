@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from windtunnel_dash.catalog.database import CORRUPT, UNWRITABLE, fault_of
-from windtunnel_dash.pipeline.engine import Pipeline
-
 from tests.unit.pipeline_support import (
     append,
     catalog_instances,
@@ -27,6 +24,8 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 from tests.unit.test_pipeline_engine import running_engine
+from windtunnel_dash.catalog.database import CORRUPT, UNWRITABLE, fault_of
+from windtunnel_dash.pipeline.engine import Pipeline
 
 
 def _lines(start: int, stop: int) -> bytes:
@@ -95,7 +94,7 @@ def test_a_catalog_too_damaged_to_open_is_started_afresh(tmp_path: Path) -> None
 
     async def main() -> None:
         async with running_engine(tmp_path) as engine:
-            run_dir = await _ingested_run(engine, "fresh", 5)
+            await _ingested_run(engine, "fresh", 5)
     asyncio.run(main())
 
 

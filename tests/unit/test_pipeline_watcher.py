@@ -12,12 +12,11 @@ import pytest
 import watchfiles
 from watchfiles._rust_notify import RustNotify
 
+from tests.polling import until
+from tests.unit.pipeline_support import append, instance_line, write_manifest
 from windtunnel_dash.pipeline.conditions import Conditions
 from windtunnel_dash.pipeline.watch_plan import ADDED, DELETED, MODIFIED, WatchPlan, plan, reduce_events
 from windtunnel_dash.pipeline.watcher import RunsWatcher, is_watch_limit
-
-from tests.polling import until
-from tests.unit.pipeline_support import append, instance_line, write_manifest
 
 ROOT = os.path.join(os.sep, "data", "runs")
 ROOTS = frozenset((ROOT,))
@@ -129,7 +128,7 @@ def test_past_the_system_limit_the_rest_is_polled_with_a_warning_and_appends_sti
         for path in (Path(p) for p in watcher.plan.native[1:] + watcher.plan.polled):
             written = time.monotonic()
             append(path / "instances.jsonl", instance_line(1))
-            until(lambda: any(path.name in runs for _, runs in changed), what=f"{path.name}'s append")
+            until(lambda path=path: any(path.name in runs for _, runs in changed), what=f"{path.name}'s append")
             late = next(t for t, runs in changed if path.name in runs) - written
             assert late <= 1.0, (path.name, late)  # polled runs trail by at most a second
             changed.clear()

@@ -6,20 +6,20 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.run_files import read_lines, read_run
 from windtunnel_dash import cli
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.status import classify, nearest_rank, pass_rate
 from windtunnel_dash.simulator import SCENARIO_NAMES, SimConfig, Simulation, scenario_names, simulate, step_range
-from tests.unit.run_files import read_lines, read_run
 
-START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 TIMESTAMP_KEYS = {"timestamp", "started_at", "completed_at", "date"}
 
 
@@ -45,19 +45,26 @@ def test_same_seed_and_start_give_byte_identical_runs(tmp_path):
 def test_same_seed_differs_only_in_timestamps_when_started_later(tmp_path):
     first = simulate(tmp_path, instances=60, rate=1000, seed=9, pace=False, started_at=START)
     later = simulate(tmp_path, instances=60, rate=1000, seed=9, pace=False,
-                     started_at=datetime(2027, 1, 1, tzinfo=timezone.utc))
+                     started_at=datetime(2027, 1, 1, tzinfo=UTC))
     for name in layout.LINE_FILES:
         a, _ = read_lines(tmp_path / first.run_id / name)
         b, _ = read_lines(tmp_path / later.run_id / name)
-        strip_run = lambda objs: [without_timestamps({k: v for k, v in o.items() if k != "run_id"}) for o in objs]
-        assert strip_run(a) == strip_run(b) and a != b
+        assert _without_run_id(a) == _without_run_id(b) and a != b
+
+
+
+def _without_run_id(objs: list[dict]) -> list[dict]:
+    return [without_timestamps({k: v for k, v in o.items() if k != "run_id"}) for o in objs]
+
+
+def _instance_ids(root, sim) -> list[str]:
+    return [i.instance_id for i in read_run(root / sim.run_id).instances]
 
 
 def test_another_seed_gives_another_run(tmp_path):
     a = simulate(tmp_path, instances=20, rate=1000, seed=1, pace=False, started_at=START)
     b = simulate(tmp_path, instances=20, rate=1000, seed=2, pace=False, started_at=START)
-    ids = lambda sim: [i.instance_id for i in read_run(tmp_path / sim.run_id).instances]
-    assert ids(a) != ids(b)
+    assert _instance_ids(tmp_path, a) != _instance_ids(tmp_path, b)
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ import shutil
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.unit.pipeline_support import all_instances, all_steps, catalog_instances, catalog_step_count, make_catalog
+from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.sqlite_writer import SqliteRunWriter
 from windtunnel_dash.catalog import Catalog
@@ -21,11 +23,8 @@ from windtunnel_dash.pipeline.sqlite_tailer import SqliteRunTailer, tailer_class
 from windtunnel_dash.pipeline.tailer import RunTailer
 from windtunnel_dash.simulator import simulate
 
-from tests.unit.pipeline_support import all_instances, all_steps, catalog_instances, catalog_step_count, make_catalog
-from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
-
 REAL_RUN = "run_20261205_143438"
-START = datetime(2026, 12, 5, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """Times as text: one writer (ISO-8601 UTC with a Z) and one reader for every module."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from windtunnel_dash.format import browser_time
 from windtunnel_dash.timefmt import epoch_ms, parse_utc, utc_iso
 
-MOMENT = datetime(2026, 11, 26, 15, 16, 13, 123456, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 26, 15, 16, 13, 123456, tzinfo=UTC)
 
 
 def test_written_in_utc_with_a_z_naive_meaning_utc():
