@@ -110,8 +110,12 @@ class _Chunk:
             raise _Replaced
         if len(results) == 1:
             return results[0]
+        if any(r.unnumbered for r in results):  # older-layout steps: the tailer numbers every row, in file order
+            results = [r.unstaged() for r in results]
+        staged = [r.last for r in results if r.images]
         return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
-                      any(r.unnumbered for r in results))
+                      any(r.unnumbered for r in results), [image for r in results for image in r.images],
+                      staged[-1] if staged else None)
 
 
 def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
@@ -197,6 +201,7 @@ class RunTailer:
         self._engine = engine
         self._pool = parse_pool
         self._committer = commit_thread
+        self._stage = engine.dialect.name == "sqlite"  # workers hand numbered rows over as database images
         self._key = writes.run_key(engine, run_id)
         stored = writes.load_run(engine, run_id)
         self._run: dict[str, Any] = stored.run or new_run_values(path)
@@ -380,7 +385,8 @@ class RunTailer:
                 pieces = [_submit(None, parse_block, name, data, start[0], self._key)]
             else:
                 path = str(self.path / name)
-                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key)
+                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key,
+                                  self._stage and self._numberer is None)
                           for begin, end in data]
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
@@ -431,7 +437,7 @@ class RunTailer:
                 batch.offsets[chunk.name] = chunk.offset
             parsed = chunk.parsed()
             run["unreadable"] += parsed.unreadable
-            if parsed.rows:
+            if parsed.rows or parsed.images:
                 self._number[chunk.name](self, batch, parsed)
         if batch.instances:
             self._settle_aggregates(run)
@@ -476,6 +482,9 @@ class RunTailer:
     def _steps(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Rows come whole from the parser; only older-layout steps (no step_index) are numbered here."""
         rows, numberer = batch.steps, self._numberer
+        if numberer is not None:  # staged before the older layout showed up: every step goes through the numberer
+            parsed = parsed.unstaged()
+        batch.images.extend((writes.STEPS.name, image) for image in parsed.images)
         if numberer is None and not parsed.unnumbered:
             rows.extend(parsed.rows)
         else:
@@ -486,11 +495,12 @@ class RunTailer:
                     step = numberer.number(Step(instance_id=row.instance_id, step_index=row.step_index))
                     row = row._replace(step_index=step.step_index)
                 rows.append(row)
-        batch.run["step_head"] = StepLineRow._make(parsed.rows[-1]).step_seq
+        batch.run["step_head"] = StepLineRow._make(parsed.last_row).step_seq
 
     def _assertions(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         batch.assertions.extend(parsed.rows)
-        batch.run["assertion_head"] = AssertionLineRow._make(parsed.rows[-1]).assertion_seq
+        batch.images.extend((writes.ASSERTIONS.name, image) for image in parsed.images)
+        batch.run["assertion_head"] = AssertionLineRow._make(parsed.last_row).assertion_seq
 
     # How each line file's parsed rows take their seq (a subclass replaces one: the SQLite tailer's instances).
     _number: ClassVar[dict[str, Callable[[Any, writes.IngestBatch, Parsed], None]]] = {
