@@ -217,6 +217,7 @@ class RunTailer:
         self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
         self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
+        self._committing: Future | None = None  # the batch the commit thread is committing
 
     @property
     def complete(self) -> bool:
@@ -400,7 +401,7 @@ class RunTailer:
         """
         changed = False
         offsets = dict(self._offsets)
-        committing: Future | None = None
+        self._committing = None
         try:
             chunks = self._read_round(offsets)
             while True:
@@ -409,9 +410,9 @@ class RunTailer:
                 ahead = None if at_end or stop else self._read_round(offsets)
                 batch = self._batch(meta, chunks, complete=at_end and meta["complete"])
                 if batch is not None:
-                    if committing is not None:
-                        committing.result()  # commits stay in order
-                    committing = _submit(self._committer, writes.commit, self._engine, batch)
+                    if self._committing is not None:
+                        self._committing.result()  # commits stay in order
+                    self._committing = _submit(self._committer, writes.commit, self._engine, batch)
                     self._run = batch.run
                     self._offsets.update(batch.offsets)
                     if batch.reset:
@@ -425,8 +426,8 @@ class RunTailer:
                     return changed, not at_end
                 chunks = ahead
         finally:
-            if committing is not None:
-                committing.result()
+            if self._committing is not None:
+                self._committing.result()
 
     def _batch(self, meta: dict[str, Any], chunks: list[_Chunk], *, complete: bool) -> writes.IngestBatch | None:
         """The transaction for one round of chunks: rows numbered in file order, the run row, the offsets."""
@@ -474,6 +475,8 @@ class RunTailer:
         Made only when an older-layout step appears, so runs whose steps carry `step_index` pay nothing.
         """
         numberer = StepNumberer()
+        if self._committing is not None:  # the previous batch's steps count too: read them once committed
+            self._committing.result()
         committed = writes.load_step_instance_ids(self._engine, self.run_id) if self._run["step_head"] else []
         for instance_id in [*committed, *(row.instance_id for row in map(StepLineRow._make, pending))]:
             numberer.number(Step(instance_id=instance_id, step_index=0))
