@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +123,24 @@ class _LineKind:
         """(pos, size, record) of each readable line of `data`, which starts at byte `pos` of its file.
 
         msgspec does not check the UTF-8 of skipped values, so a chunk that is not all UTF-8 goes the
-        exact way line by line.
+        exact way line by line. A block whose every line takes the typed decode (what runners write)
+        is decoded without a Python step per line; one with any other line (blank ones too) goes line by line.
         """
+        lines = data.split(b"\n")
+        del lines[-1]
         fast = _is_utf8(data)
-        for raw in data.split(b"\n")[:-1]:
+        if fast:
+            try:
+                decoded = list(map(self.decoder.decode, lines))
+            except msgspec.DecodeError:
+                pass
+            else:
+                sizes = list(map(len, lines))
+                return zip(accumulate(map((1).__add__, sizes), initial=pos), sizes, decoded)
+        return self._each(lines, pos, unreadable, fast)
+
+    def _each(self, lines: list[bytes], pos: int, unreadable: list[int], fast: bool) -> Iterator[tuple[int, int, Any]]:
+        for raw in lines:
             size = len(raw)
             if not is_blank(raw):
                 record = None
