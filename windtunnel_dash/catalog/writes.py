@@ -37,6 +37,8 @@ from windtunnel_dash.artifacts.ingest_rows import (
 from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunKeyTable, RunTable, StepTable, table_of
 
 if TYPE_CHECKING:
+    import sqlite3
+
     import psycopg  # the Postgres driver, for COPY
 
 RUNS = table_of(RunTable)
@@ -195,7 +197,7 @@ def _attached(conn: Connection, images: list[tuple[str, bytes]]) -> Iterator[lis
 
     Attached before the transaction begins (SQLite refuses ATTACH inside one), detached after it ends.
     """
-    raw = conn.connection.driver_connection
+    raw = cast("sqlite3.Connection", conn.connection.driver_connection)
     schemas: list[tuple[str, str]] = []
     try:
         for table, image in images:
@@ -226,8 +228,8 @@ def commit(engine: Engine, batch: IngestBatch) -> None:
         insert_lines(conn, INSTANCES, INSTANCE_FIELDS, batch.instances)
         insert_lines(conn, STEPS, STEP_FIELDS, batch.steps)
         insert_lines(conn, ASSERTIONS, ASSERTION_FIELDS, batch.assertions)
-        for table, schema in staged:
-            conn.exec_driver_sql(_copy_sql(table, schema))
+        for line_table, schema in staged:
+            conn.exec_driver_sql(_copy_sql(line_table, schema))
         for file, (offset, inode) in batch.offsets.items():
             params = {"key_run": run_id, "key_file": file, "offset": offset, "inode": inode}
             if not conn.execute(_OFFSET_UPDATE, params).rowcount:

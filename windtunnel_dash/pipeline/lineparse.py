@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import msgspec
@@ -43,7 +43,7 @@ class Parsed:
     unreadable: int
     unnumbered: bool = False  # a step row lacks its step_index (older layout): the tailer numbers this block
     images: list[bytes] = field(default_factory=list)
-    last: tuple | None = None  # the last staged row
+    last: tuple = ()  # the last staged row
 
     def unstaged(self) -> Parsed:
         """The same rows as tuples, staged ones read back (a block is staged whole: never rows and images both)."""
@@ -136,7 +136,7 @@ class _LineKind:
                 pass
             else:
                 sizes = list(map(len, lines))
-                return zip(accumulate(map((1).__add__, sizes), initial=pos), sizes, decoded)
+                return zip(accumulate(map((1).__add__, sizes), initial=pos), sizes, decoded, strict=False)  # one start more
         return self._each(lines, pos, unreadable, fast)
 
     def _each(self, lines: list[bytes], pos: int, unreadable: list[int], fast: bool) -> Iterator[tuple[int, int, Any]]:

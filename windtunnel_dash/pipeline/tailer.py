@@ -115,7 +115,7 @@ class _Chunk:
         staged = [r.last for r in results if r.images]
         return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
                       any(r.unnumbered for r in results), [image for r in results for image in r.images],
-                      staged[-1] if staged else None)
+                      staged[-1] if staged else ())
 
 
 def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
