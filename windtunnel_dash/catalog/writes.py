@@ -18,6 +18,7 @@ are attached as an in-memory database and copied with one INSERT … SELECT per 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,8 +38,6 @@ from windtunnel_dash.artifacts.ingest_rows import (
 from .tables import AssertionTable, FileOffsetTable, InstanceTable, RunKeyTable, RunTable, StepTable, table_of
 
 if TYPE_CHECKING:
-    import sqlite3
-
     import psycopg  # the Postgres driver, for COPY
 
 RUNS = table_of(RunTable)
@@ -195,9 +194,11 @@ _FIELDS = {INSTANCES.name: INSTANCE_FIELDS, STEPS.name: STEP_FIELDS, ASSERTIONS.
 def _attached(conn: Connection, images: list[tuple[str, bytes]]) -> Iterator[list[tuple[str, str]]]:
     """(line table, schema) of each image, attached to the SQLite connection as an in-memory database.
 
-    Attached before the transaction begins (SQLite refuses ATTACH inside one), detached after it ends.
+    Attached before the transaction begins (SQLite refuses ATTACH inside one), detached after it ends. A
+    connection that cannot detach one (its database file gone or broken) is dropped from the pool instead,
+    and the error that ended the commit is the one raised (the catalog guard tells faults by it).
     """
-    raw = cast("sqlite3.Connection", conn.connection.driver_connection)
+    raw = cast(sqlite3.Connection, conn.connection.driver_connection)
     schemas: list[tuple[str, str]] = []
     try:
         for table, image in images:
@@ -207,8 +208,11 @@ def _attached(conn: Connection, images: list[tuple[str, bytes]]) -> Iterator[lis
             raw.deserialize(image, name=schema)
         yield schemas
     finally:
-        for _, schema in schemas:
-            raw.execute(f"DETACH {schema}")
+        try:
+            for _, schema in schemas:
+                raw.execute(f"DETACH {schema}")
+        except sqlite3.Error:
+            conn.invalidate()
 
 
 @lru_cache(maxsize=64)
