@@ -21,6 +21,7 @@ from windtunnel_dash.pipeline.tailer import RunTailer
 
 from tests.unit.pipeline_support import (
     FIXTURE_RUNS,
+    all_steps,
     append,
     catalog_instances,
     catalog_step_count,
@@ -272,6 +273,39 @@ def test_a_backlog_parsed_in_worker_processes_ends_equal_to_the_file(catalog: Ca
     assert catalog.get_run(run_dir.name).unreadable_lines == 40
     assert catalog_step_count(catalog, run_dir.name) == 3_000
     assert [s.step_index for s in catalog.get_instance(run_dir.name, "inst_000999").steps] == [0, 1, 2]
+
+
+def test_staged_step_and_assertion_blocks_around_older_layout_steps_end_equal_to_the_files(
+        catalog: Catalog, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers hand a SQLite catalog numbered rows as database images. A few steps without step_index
+    amid them are numbered counting every step before them, the staged ones read back for that too."""
+    monkeypatch.setattr(tailer_module, "CHUNK_BYTES", 8192)
+    monkeypatch.setattr(tailer_module, "POOL_MIN_BYTES", 1024)
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(600)))
+    expected = [(n // 3, n % 3) for n in range(1_200)]  # instances 0-399: steps 0, 1, 2
+    expected += [(390 + n // 2, 3 + n % 2) for n in range(20)]  # less than a chunk of older-layout steps
+    expected += [(400 + n // 3, n % 3) for n in range(600)]  # the first chunk of these is staged ahead
+    expected += [(400 + n, 3) for n in range(60)]  # older again, some after staged steps of theirs
+    lines = [step_line(instance, None if 1_200 <= n < 1_220 or n >= 1_820 else index)
+             for n, (instance, index) in enumerate(expected)]
+    append(run_dir / "steps.jsonl", b"".join(lines))
+    assertions = [json.dumps({"instance_id": f"inst_{n:06d}", "step_index": 0, "passed": True}).encode() + b"\n"
+                  for n in range(1_000)]
+    append(run_dir / "assertions.jsonl", b"".join(assertions))
+    pool = parse_pool()
+    assert pool is not None, "these tests run on two cores or more"
+    with ThreadPoolExecutor(1) as committer:
+        try:
+            result = RunTailer(run_dir.name, run_dir, catalog.engine, pool, committer).poll()
+        finally:
+            pool.shutdown()
+    steps = all_steps(catalog, run_dir.name)
+    assert result.step_head == steps[-1].step_seq == len(b"".join(lines)) - len(lines[-1]) + 1
+    assert [(s.instance_id, s.step_index, s.ok) for s in steps] == [(f"inst_{i:06d}", k, True) for i, k in expected]
+    detail = catalog.get_instance(run_dir.name, "inst_000395")  # lines re-read at their stored (pos, size)
+    assert detail is not None and [(s.step_index, s.step_name) for s in detail.steps] == [
+        (0, "s0"), (1, "s1"), (2, "s2"), (3, "sNone"), (4, "sNone")]
+    assert [len(s.assertions) for s in detail.steps] == [1, 0, 0, 0, 0]
 
 
 def test_a_time_budget_splits_a_backlog_into_polls_that_add_up_exactly(catalog: Catalog, run_dir: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from concurrent.futures import Future
@@ -13,7 +14,7 @@ from windtunnel_dash.pipeline import tailer as tailer_module
 from windtunnel_dash.pipeline.lineparse import parse_block, parse_file_block
 from windtunnel_dash.pipeline.tailer import _blocks, _Chunk, _Replaced
 
-from tests.unit.pipeline_support import instance_line
+from tests.unit.pipeline_support import instance_line, step_line
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -59,3 +60,31 @@ def test_a_block_the_worker_found_replaced_rebuilds_the_run() -> None:
     gone.set_result(None)
     with pytest.raises(_Replaced):
         _Chunk("instances.jsonl", (0, 0), True, [done, gone]).parsed()
+
+
+def test_a_staged_block_holds_the_same_rows_and_only_numbered_step_and_assertion_blocks_are_staged(
+        tmp_path: Path) -> None:
+    lines = {
+        "steps.jsonl": [step_line(n // 2, n % 2) for n in range(300)]
+        + [json.dumps({"instance_id": "é", "step_index": 0, "step_name": None,
+                       "observation": {"ok": False, "latency_ms": 0.1 + 0.2}}).encode() + b"\n"],
+        "assertions.jsonl": [json.dumps({"instance_id": f"i{n}", "step_index": n % 3 or None}).encode() + b"\n"
+                             for n in range(50)],
+        "instances.jsonl": [instance_line(n) for n in range(20)],
+        "older.jsonl": [step_line(n, None) for n in range(20)],
+    }
+    for name, file_lines in lines.items():
+        path = tmp_path / name
+        path.write_bytes(b"".join(file_lines))
+        inode, size = os.stat(path).st_ino, os.stat(path).st_size
+        kind = "steps.jsonl" if name == "older.jsonl" else name
+        plain = parse_file_block(str(path), kind, 0, size, inode, 3)
+        staged = parse_file_block(str(path), kind, 0, size, inode, 3, stage=True)
+        assert plain is not None and staged is not None and plain.rows and not plain.images
+        if name in ("instances.jsonl", "older.jsonl"):  # numbered by the tailer: rows, as without staging
+            assert staged == plain
+            continue
+        assert not staged.rows and len(staged.images) == 1 and staged.last_row == plain.rows[-1]
+        assert staged.unstaged().rows == plain.rows
+        assert [type(v) for v in staged.unstaged().rows[-1]] == [int if type(v) is bool else type(v)
+                                                                 for v in plain.rows[-1]]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import msgspec
 
 from windtunnel_dash.artifacts import layout
+from windtunnel_dash.artifacts.ingest_rows import image_rows, rows_image
 from windtunnel_dash.artifacts.reader import is_blank, parse_line
 from windtunnel_dash.artifacts.records import Assertion, Instance, Step
 from windtunnel_dash.artifacts.status import STATUS_RANK, classify
@@ -31,11 +33,27 @@ MISSING_LAST = 1e300  # sorts after every real duration in both directions (dur_
 
 @dataclass(slots=True)
 class Parsed:
-    """Rows of readable lines, in file order, as plain tuples in their ingest_rows field order."""
+    """Rows of readable lines, in file order, as plain tuples in their ingest_rows field order, or staged.
+
+    A worker stages numbered step and assertion rows for a SQLite catalog: `images` then holds them
+    (ingest_rows.rows_image, in file order) instead of `rows`, and `last` is the last of them.
+    """
 
     rows: list[tuple]
     unreadable: int
     unnumbered: bool = False  # a step row lacks its step_index (older layout): the tailer numbers this block
+    images: list[bytes] = field(default_factory=list)
+    last: tuple = ()  # the last staged row
+
+    def unstaged(self) -> Parsed:
+        """The same rows as tuples, staged ones read back (a block is staged whole: never rows and images both)."""
+        if not self.images:
+            return self
+        return Parsed([row for image in self.images for row in image_rows(image)], self.unreadable, self.unnumbered)
+
+    @property
+    def last_row(self) -> tuple:
+        return self.last if self.images else self.rows[-1]
 
 
 def iso_epoch(value: str | None) -> float | None:
@@ -105,10 +123,24 @@ class _LineKind:
         """(pos, size, record) of each readable line of `data`, which starts at byte `pos` of its file.
 
         msgspec does not check the UTF-8 of skipped values, so a chunk that is not all UTF-8 goes the
-        exact way line by line.
+        exact way line by line. A block whose every line takes the typed decode (what runners write)
+        is decoded without a Python step per line; one with any other line (blank ones too) goes line by line.
         """
+        lines = data.split(b"\n")
+        del lines[-1]
         fast = _is_utf8(data)
-        for raw in data.split(b"\n")[:-1]:
+        if fast:
+            try:
+                decoded = list(map(self.decoder.decode, lines))
+            except msgspec.DecodeError:
+                pass
+            else:
+                sizes = list(map(len, lines))
+                return zip(accumulate(map((1).__add__, sizes), initial=pos), sizes, decoded, strict=False)  # one start more
+        return self._each(lines, pos, unreadable, fast)
+
+    def _each(self, lines: list[bytes], pos: int, unreadable: list[int], fast: bool) -> Iterator[tuple[int, int, Any]]:
+        for raw in lines:
             size = len(raw)
             if not is_blank(raw):
                 record = None
@@ -133,6 +165,8 @@ _ASSERTIONS = _LineKind(msgspec.json.Decoder(_AssertionLine), Assertion.from_dic
 
 
 def _is_utf8(data: bytes) -> bool:
+    if data.isascii():  # a tenth of decoding's cost, and what runners write
+        return True
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -200,10 +234,15 @@ def parse_block(name: str, data: bytes, pos: int, key: int) -> Parsed:
     return PARSERS[name](data, pos, key)
 
 
-def parse_file_block(path: str, name: str, start: int, end: int, inode: int, key: int) -> Parsed | None:
+STAGED = frozenset((layout.STEPS, layout.ASSERTIONS))  # files whose rows come whole from the parser
+
+
+def parse_file_block(path: str, name: str, start: int, end: int, inode: int, key: int,
+                     stage: bool = False) -> Parsed | None:
     """parse_block of bytes [start, end) of the file at `path`, read here: a parse worker reads its own block,
     so the bytes never cross the process boundary. None when the file there is another one (not `inode`)
-    or shorter now: the tailer rebuilds the run."""
+    or shorter now: the tailer rebuilds the run. With `stage` (a SQLite catalog), numbered step and
+    assertion rows come back as a database image (Parsed.images)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -214,4 +253,9 @@ def parse_file_block(path: str, name: str, start: int, end: int, inode: int, key
         data = os.pread(fd, end - start, start)
     finally:
         os.close(fd)
-    return parse_block(name, data, start, key) if len(data) == end - start else None
+    if len(data) != end - start:
+        return None
+    parsed = parse_block(name, data, start, key)
+    if stage and name in STAGED and parsed.rows and not parsed.unnumbered:
+        return Parsed([], parsed.unreadable, images=[rows_image(parsed.rows)], last=parsed.rows[-1])
+    return parsed

@@ -110,8 +110,12 @@ class _Chunk:
             raise _Replaced
         if len(results) == 1:
             return results[0]
+        if any(r.unnumbered for r in results):  # older-layout steps: the tailer numbers every row, in file order
+            results = [r.unstaged() for r in results]
+        staged = [r.last for r in results if r.images]
         return Parsed([row for r in results for row in r.rows], sum(r.unreadable for r in results),
-                      any(r.unnumbered for r in results))
+                      any(r.unnumbered for r in results), [image for r in results for image in r.images],
+                      staged[-1] if staged else ())
 
 
 def _submit(executor: Executor | None, fn: Any, *args: Any) -> Future:
@@ -197,6 +201,7 @@ class RunTailer:
         self._engine = engine
         self._pool = parse_pool
         self._committer = commit_thread
+        self._stage = engine.dialect.name == "sqlite"  # workers hand numbered rows over as database images
         self._key = writes.run_key(engine, run_id)
         stored = writes.load_run(engine, run_id)
         self._run: dict[str, Any] = stored.run or new_run_values(path)
@@ -212,6 +217,7 @@ class RunTailer:
         self._fresh: list[tuple] = []  # the current poll's newest committed instance rows (FRESH at most)
         self._fresh_reset = False
         self._long_lines: dict[str, tuple[tuple[int, int], int]] = {}  # file → (line start, scanned up to)
+        self._committing: Future | None = None  # the batch the commit thread is committing
 
     @property
     def complete(self) -> bool:
@@ -380,7 +386,8 @@ class RunTailer:
                 pieces = [_submit(None, parse_block, name, data, start[0], self._key)]
             else:
                 path = str(self.path / name)
-                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key)
+                pieces = [_submit(self._pool, parse_file_block, path, name, begin, end, offset[1], self._key,
+                                  self._stage and self._numberer is None)
                           for begin, end in data]
             chunks.append(_Chunk(name, offset, at_end, pieces))
         return chunks
@@ -394,7 +401,7 @@ class RunTailer:
         """
         changed = False
         offsets = dict(self._offsets)
-        committing: Future | None = None
+        self._committing = None
         try:
             chunks = self._read_round(offsets)
             while True:
@@ -403,9 +410,9 @@ class RunTailer:
                 ahead = None if at_end or stop else self._read_round(offsets)
                 batch = self._batch(meta, chunks, complete=at_end and meta["complete"])
                 if batch is not None:
-                    if committing is not None:
-                        committing.result()  # commits stay in order
-                    committing = _submit(self._committer, writes.commit, self._engine, batch)
+                    if self._committing is not None:
+                        self._committing.result()  # commits stay in order
+                    self._committing = _submit(self._committer, writes.commit, self._engine, batch)
                     self._run = batch.run
                     self._offsets.update(batch.offsets)
                     if batch.reset:
@@ -419,8 +426,8 @@ class RunTailer:
                     return changed, not at_end
                 chunks = ahead
         finally:
-            if committing is not None:
-                committing.result()
+            if self._committing is not None:
+                self._committing.result()
 
     def _batch(self, meta: dict[str, Any], chunks: list[_Chunk], *, complete: bool) -> writes.IngestBatch | None:
         """The transaction for one round of chunks: rows numbered in file order, the run row, the offsets."""
@@ -431,7 +438,7 @@ class RunTailer:
                 batch.offsets[chunk.name] = chunk.offset
             parsed = chunk.parsed()
             run["unreadable"] += parsed.unreadable
-            if parsed.rows:
+            if parsed.rows or parsed.images:
                 self._number[chunk.name](self, batch, parsed)
         if batch.instances:
             self._settle_aggregates(run)
@@ -468,6 +475,8 @@ class RunTailer:
         Made only when an older-layout step appears, so runs whose steps carry `step_index` pay nothing.
         """
         numberer = StepNumberer()
+        if self._committing is not None:  # the previous batch's steps count too: read them once committed
+            self._committing.result()
         committed = writes.load_step_instance_ids(self._engine, self.run_id) if self._run["step_head"] else []
         for instance_id in [*committed, *(row.instance_id for row in map(StepLineRow._make, pending))]:
             numberer.number(Step(instance_id=instance_id, step_index=0))
@@ -476,6 +485,9 @@ class RunTailer:
     def _steps(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         """Rows come whole from the parser; only older-layout steps (no step_index) are numbered here."""
         rows, numberer = batch.steps, self._numberer
+        if numberer is not None:  # staged before the older layout showed up: every step goes through the numberer
+            parsed = parsed.unstaged()
+        batch.images.extend((writes.STEPS.name, image) for image in parsed.images)
         if numberer is None and not parsed.unnumbered:
             rows.extend(parsed.rows)
         else:
@@ -486,11 +498,12 @@ class RunTailer:
                     step = numberer.number(Step(instance_id=row.instance_id, step_index=row.step_index))
                     row = row._replace(step_index=step.step_index)
                 rows.append(row)
-        batch.run["step_head"] = StepLineRow._make(parsed.rows[-1]).step_seq
+        batch.run["step_head"] = StepLineRow._make(parsed.last_row).step_seq
 
     def _assertions(self, batch: writes.IngestBatch, parsed: Parsed) -> None:
         batch.assertions.extend(parsed.rows)
-        batch.run["assertion_head"] = AssertionLineRow._make(parsed.rows[-1]).assertion_seq
+        batch.images.extend((writes.ASSERTIONS.name, image) for image in parsed.images)
+        batch.run["assertion_head"] = AssertionLineRow._make(parsed.last_row).assertion_seq
 
     # How each line file's parsed rows take their seq (a subclass replaces one: the SQLite tailer's instances).
     _number: ClassVar[dict[str, Callable[[Any, writes.IngestBatch, Parsed], None]]] = {
