@@ -12,8 +12,8 @@ compares whole deployments (SQLite, Postgres, 5 workers) through the running app
 from __future__ import annotations
 
 import argparse
-import json
 import contextlib
+import json
 import os
 import sys
 import tempfile

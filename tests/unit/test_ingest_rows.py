@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from windtunnel_dash.artifacts.ingest_rows import (
-    NEW_RUN_VALUES, RUN_LINE_VALUES, AssertionLineRow, InstanceLineRow, StepLineRow, numbered_instances,
+    NEW_RUN_VALUES,
+    RUN_LINE_VALUES,
+    AssertionLineRow,
+    InstanceLineRow,
+    StepLineRow,
+    numbered_instances,
 )
 from windtunnel_dash.catalog import writes
 

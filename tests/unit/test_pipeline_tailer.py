@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
-import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from windtunnel_dash.artifacts.status import nearest_rank
-from windtunnel_dash.catalog import Catalog
-from windtunnel_dash.pipeline import tailer as tailer_module
-from windtunnel_dash.pipeline.engine import parse_pool
-from windtunnel_dash.pipeline.tailer import RunTailer
-
 from tests.unit.pipeline_support import (
-    FIXTURE_RUNS,
     all_steps,
     append,
     catalog_instances,
@@ -34,6 +25,11 @@ from tests.unit.pipeline_support import (
     write_manifest,
 )
 from tests.unit.run_files import read_run
+from windtunnel_dash.artifacts.status import nearest_rank
+from windtunnel_dash.catalog import Catalog
+from windtunnel_dash.pipeline import tailer as tailer_module
+from windtunnel_dash.pipeline.engine import parse_pool
+from windtunnel_dash.pipeline.tailer import RunTailer
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
@@ -161,18 +157,6 @@ def test_an_empty_instance_id_falls_back_to_its_seq(catalog: Catalog, run_dir: P
     append(run_dir / "instances.jsonl", instance_line(1) + instance_line(2, instance_id=""))
     tail(catalog, run_dir)
     assert [iid for _, iid, *_ in catalog_instances(catalog, run_dir.name)] == ["inst_000001", "#2"]
-
-
-@pytest.fixture
-def read_only_fixture_root(tmp_path: Path):
-    root = tmp_path / "ro_runs"
-    shutil.copytree(FIXTURE_RUNS, root)
-    paths = [root, *root.rglob("*")]
-    for path in paths:
-        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-    yield root
-    for path in paths:
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def _listing(root: Path) -> dict[str, tuple[int, int]]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.sqlite_reader import BadDatabase, Busy, RunDatabase, instance_record, step_record
 from windtunnel_dash.artifacts.sqlite_writer import SCHEMA

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.unit.pipeline_support import all_instances, all_steps, catalog_instances, catalog_step_count, make_catalog
-from tests.unit.test_pipeline_tailer import read_only_fixture_root  # noqa: F401 (a fixture: the fixture runs, read-only)
 from windtunnel_dash.artifacts import layout
 from windtunnel_dash.artifacts.sqlite_writer import SqliteRunWriter
 from windtunnel_dash.catalog import Catalog
