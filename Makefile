@@ -58,11 +58,11 @@ test: setup browser
 	tier tests/e2e; \
 	exit $$failed
 
-# ruff (import order included) and mypy on the app's code; settings in pyproject.toml. Both always
+# ruff (import order included) on all our Python, mypy on the app's code; settings in pyproject.toml. Both always
 # run, so one report shows everything to fix.
 lint: venv
 	@failed=0; \
-	$(PY) -m ruff check windtunnel_dash || failed=1; \
+	$(PY) -m ruff check windtunnel_dash tests bench scripts rxconfig.py || failed=1; \
 	$(PY) -m mypy || failed=1; \
 	exit $$failed
 
