@@ -58,6 +58,9 @@ def apply_defaults(env: MutableMapping[str, str]) -> None:
     env.setdefault("REFLEX_SSR", "0")
     # Granian even if uvicorn and gunicorn both get installed (docs/reflex.md §8).
     env.setdefault("REFLEX_USE_GRANIAN", "1")
+    # With Redis (several workers), a live page's deltas keep its state in its worker instead of taking
+    # the Redis lock and reading and writing the state for each one (docs/reflex.md §6).
+    env.setdefault("REFLEX_OPLOCK_ENABLED", "1")
 
 
 def _quiet_node_version_warning() -> None:

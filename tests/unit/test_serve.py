@@ -94,6 +94,7 @@ def test_defaults_put_our_bun_first_and_keep_explicit_settings() -> None:
     assert env["REFLEX_TELEMETRY_ENABLED"] == "true"
     assert env["REFLEX_CHECK_LATEST_VERSION"] == "0"
     assert env["REFLEX_USE_SYSTEM_BUN"] == "1"
+    assert env["REFLEX_OPLOCK_ENABLED"] == "1"
     serve.apply_defaults(env)
     assert env["PATH"].count("tools/node_modules/.bin") == 1
 
