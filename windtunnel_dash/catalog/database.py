@@ -40,7 +40,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # A small page cache (4 MiB) per connection. In WAL mode a connection drops its cache whenever another
     # one has committed since its last transaction, which the ingest thread does several times a second, so
-    # a bigger cache serves only the query that fills it; a full-run scan (the charts) then allocated and
+    # a bigger cache serves only the query that fills it; a full-run scan (as the charts once were) allocated and
     # freed up to its 32 MB on whichever pooled thread ran it, and each thread's malloc arena kept that
     # peak: +16-28 MB/min of RSS in the soak (bench/soak.py).
     cursor.execute("PRAGMA cache_size=-4096")

@@ -12,10 +12,10 @@ The hub already caps batches at ≤ 10 a second per page. On top of that the pag
   that every row shows with its batch. A big batch after a stall is not back to back, so it
   never waits.
 - **Charts and header** are read in a thread at most every `refresh_every_s` (longer when a read is
-  slow: the scans compete with ingest, so they take at most 1/`refresh_spacing` of the time), and
+  slow: reads compete with ingest, so they take at most 1/`refresh_spacing` of the time), and
   go in a delta of their own, or ride along with a batch when batches come back to back (the cap
   holds). One chart at a time, in turn: a recharts re-render holds the page's main thread for tens
-  of ms (a row arriving meanwhile waits), and a refresh scans the run once instead of twice.
+  of ms (a row arriving meanwhile waits), and a refresh reads half as much.
   Without batches the header is still read every `heartbeat_s` (a run may become stalled).
 
 Every method takes `now` (event-loop seconds), so tests drive it without a clock.

@@ -88,7 +88,7 @@ def _read_refresh(run_id: str, q: str, charts: tuple[str, ...] = CHARTS) -> _Ref
     return refresh
 
 
-# Pages of one run share their refresh reads: at most one scan per chart every this many seconds,
+# Pages of one run share their refresh reads: at most one read per chart every this many seconds,
 # however many pages are open (state/shared_reads.py).
 _REFRESHES: SharedReads[tuple[str, str, tuple[str, ...]], _Refresh] = SharedReads(fresh_s=0.5)
 
