@@ -118,6 +118,22 @@ def test_a_replaced_file_is_read_again_even_when_longer(catalog: Catalog, run_di
     assert catalog.run_stats(run_dir.name).errors == 10
 
 
+def test_a_run_whose_directory_vanishes_mid_poll_is_gone_not_emptied(catalog: Catalog, run_dir: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(20)))
+    tailer = RunTailer(run_dir.name, run_dir, catalog.engine)
+    tailer.poll()
+    read_metadata = RunTailer._read_metadata
+
+    def root_unmounted_now(self: RunTailer) -> dict:  # after poll() saw a run directory, before it reads the lines
+        run_dir.rename(run_dir.with_name("aside"))
+        return read_metadata(self)
+
+    monkeypatch.setattr(RunTailer, "_read_metadata", root_unmounted_now)
+    assert tailer.poll().gone
+    assert catalog.run_stats(run_dir.name).total == 20  # held as last seen: the engine decides what gone means
+
+
 def test_restart_resumes_with_nothing_lost_or_doubled(tmp_path: Path, run_dir: Path) -> None:
     path = run_dir / "instances.jsonl"
     append(path, b"".join(instance_line(n, status=status_of(n)) for n in range(50)) + instance_line(50)[:7])

@@ -133,6 +133,24 @@ def test_live_rows_are_found_by_rowid_and_a_replaced_id_is_the_same_instance(cat
     assert poll(catalog, run_dir).complete and catalog.get_run("run_sql").status == "complete"
 
 
+def test_a_database_run_whose_directory_vanishes_mid_poll_is_gone_not_emptied(
+        catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = open_writer(tmp_path / "runs")
+    writer.write_batch(instances=[instance(n) for n in range(5)])
+    run_dir = writer.dir
+    tailer = SqliteRunTailer(run_dir.name, run_dir, catalog.engine)
+    assert tailer.poll().head == 5
+    read_metadata = SqliteRunTailer._read_metadata
+
+    def root_unmounted_now(self: SqliteRunTailer) -> dict:  # after poll() saw a run directory, before it reads rows
+        run_dir.rename(run_dir.with_name("aside"))
+        return read_metadata(self)
+
+    monkeypatch.setattr(SqliteRunTailer, "_read_metadata", root_unmounted_now)
+    assert tailer.poll().gone
+    assert catalog.run_stats("run_sql").total == 5
+
+
 def test_without_a_summary_the_run_is_stalled_after_the_timeout(tmp_path: Path) -> None:
     writer = open_writer(tmp_path / "runs")
     writer.write_batch(instances=[instance(1)])

@@ -69,6 +69,8 @@ class SqliteRunTailer(RunTailer):
         try:
             inode = self._db.refresh()
         except FileNotFoundError:
+            if not self.path.is_dir():  # the run went away mid-poll: poll() reports it gone, not emptied
+                raise _Replaced from None
             inode = 0
         chunks = []
         for name, table in TABLE_OF.items():

@@ -247,6 +247,8 @@ class RunTailer:
                     changed, more = self._drain(meta, deadline)
                 break
             except _Replaced:
+                if not layout.is_run_dir(self.path):  # it went away mid-poll (deleted, or its root unmounted)
+                    return TailResult(changed=False, gone=not self.path.is_dir())
                 self._start_over()
         run = self._run
         if run["complete"]:  # a finished run rarely grows again: free its aggregates until it does
@@ -329,7 +331,7 @@ class RunTailer:
         try:
             f = open(self.path / name, "rb")
         except FileNotFoundError:
-            if offset:
+            if offset or not self.path.is_dir():  # a vanished directory is not an empty run: poll() tells them apart
                 raise _Replaced from None
             return b"", (0, 0), True
         with f:
