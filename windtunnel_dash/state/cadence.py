@@ -56,7 +56,7 @@ class DetailCadence:
         return QUIET_INTERVALS * self.interval_s
 
     def wait_s(self, now: float, *, refresh_pending: bool, rows_held: bool) -> float:
-        """How long to wait for the next batch: a pending refresh is looked at every 0.3 s, and held
+        """How long to wait for the next batch: a pending read (refresh, comparison) is looked at every 0.3 s, and held
         rows go once batches stop coming back to back (and their cadence allows)."""
         wait = 0.3 if refresh_pending else self.heartbeat_s
         if rows_held:

@@ -2,10 +2,11 @@
 
 A substate of RunDetailState, so a new comparison re-renders only the
 components that show it (the selector, the deltas on the cards and in the
-scenario table, the new failure kinds). The run page's `follow` task hands it
-each batch: `read_comparison` (before its lock: catalog reads in a thread)
-and `apply_comparison` (inside it), so the comparison goes out in the batch's
-own delta, at the page's ≤ 10 updates a second. Each read is two run rows and
+scenario table, the new failure kinds). The run page's `follow` task starts
+`read_comparison` after a batch (catalog reads in a thread, beside the stream)
+and hands the result to `apply_comparison` with its next delta, so a batch's
+rows never wait for it and the page stays at ≤ 10 updates a second; the deltas
+shown are at most one batch behind the counts. Each read is two run rows and
 the failures since the last read (catalog/compare.py), never a scan of either run.
 """
 

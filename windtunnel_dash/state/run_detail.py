@@ -56,6 +56,9 @@ from windtunnel_dash.state.detail_views import (
     timeline_points,
     view_links,
 )
+
+if TYPE_CHECKING:
+    from windtunnel_dash.state.compare import ComparisonUpdate
 from windtunnel_dash.state.shared_reads import SharedReads
 
 # The live summary is read out politely at most this often: never per batch.
@@ -268,23 +271,30 @@ class RunDetailState(rx.State):
         delta of its own right after the batch's, so the page puts the rows in the DOM before it
         re-renders the charts (tens of ms of main thread) instead of after. Only when batches come
         back to back (the hub's cap) does it ride along with one, so that cap on deltas holds.
+        The baseline comparison is read the same way, after each batch, and goes out with the next
+        delta: its read never holds a batch's rows back (issue 12: it cost 10 ms of append→DOM).
         """
+        from windtunnel_dash.state.compare import apply_comparison, read_comparison  # that substate imports this module
+
         hub = get_engine().hub
         loop = asyncio.get_running_loop()
         cadence = DetailCadence(hub.min_interval, PAGE_SIZE, FAILURES_SHOWN, refresh_at=loop.time())
         pending: asyncio.Task[_Refresh] | None = None
+        comparing: asyncio.Task[ComparisonUpdate | None] | None = None
         held = _Held()
         try:
             async with hub.subscribe(run_id, since=head) as sub:
                 while True:
-                    batch = await sub.next_batch(
-                        timeout=cadence.wait_s(loop.time(), refresh_pending=pending is not None, rows_held=bool(held)))
+                    batch = await sub.next_batch(timeout=cadence.wait_s(
+                        loop.time(), refresh_pending=pending is not None or comparing is not None, rows_held=bool(held)))
                     now = loop.time()
                     back_to_back = batch is not None and cadence.batch_came(now)
-                    refresh = None
+                    refresh = comparison = None
                     if pending is not None and pending.done():
                         refresh, pending = pending.result(), None
                         cadence.refresh_read(refresh.took_s)
+                    if comparing is not None and comparing.done():
+                        comparison, comparing = comparing.result(), None
                     if batch is not None and batch.reset:
                         held = _Held()
                         await self._repaint(run_id, view)  # files were rewritten: start over
@@ -293,28 +303,34 @@ class RunDetailState(rx.State):
                         rows_due = cadence.rows_due(now, batch=batch is not None, back_to_back=back_to_back,
                                                     flood=flood)
                         along = refresh if back_to_back else None
-                        await self._apply_batch(run_id, view, batch, hits, along, held if rows_due else None)
-                        refresh = None if along else refresh
+                        await self._apply_batch(run_id, view, batch, hits, along, comparison,
+                                                held if rows_due else None)
+                        refresh, comparison = None if along else refresh, None
                         if rows_due and held:
                             held = _Held()
                             cadence.rows_sent(now)
-                    if refresh is not None:
+                    if refresh is not None or comparison is not None:
                         async with self:
-                            await self._apply_refresh(refresh)
+                            await apply_comparison(self, comparison)
+                            if refresh is not None:
+                                await self._apply_refresh(refresh)
                     chart = None if pending is not None else cadence.refresh_due(loop.time(), batch=batch is not None)
                     if chart is not None:
                         pending = asyncio.create_task(_refresh(run_id, view.q, (chart,)))
+                    if comparing is None and batch is not None and batch.run is not None:
+                        comparing = asyncio.create_task(read_comparison(self, run_id, batch))
         finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+            for task in (pending, comparing):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
 
     async def _apply_batch(
         self, run_id: str, view: View, batch: Batch | None, hits: list[InstanceRow], refresh: _Refresh | None,
-        held: _Held | None,
+        comparison: ComparisonUpdate | None, held: _Held | None,
     ) -> None:
-        """One hub batch (plus any ready refresh) as exactly one delta; views built before the lock.
+        """One hub batch (plus any ready refresh and comparison) as exactly one delta; views built before the lock.
 
         The batch's counts always go out; the rows held for the grid and the failures list
         (`held`, the batch's among them) go out too when given. With no batch, this is that
@@ -323,13 +339,12 @@ class RunDetailState(rx.State):
         or paused) are counted for the "N new results" pill: `hits` when the batch comes, held
         rows when they would have entered.
         """
-        from windtunnel_dash.state.compare import apply_comparison, read_comparison  # that substate imports this module
+        from windtunnel_dash.state.compare import apply_comparison  # that substate imports this module
 
         matching = failures = None
         if held:
             matching = [instance_view(run_id, r, flash=held.rows_flash) for r in held.hits]
             failures = [instance_view(run_id, r, flash=held.failures_flash) for r in held.failed]
-        comparison = await read_comparison(self, run_id, batch)
         async with self:
             await apply_comparison(self, comparison)
             if refresh is not None:
