@@ -148,6 +148,37 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
     asyncio.run(main())
 
 
+def test_a_followers_readers_at_the_head_are_served_from_the_broadcast_without_a_query(
+        tmp_path: Path, shared_engines, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each live commit's rows come in the broadcast itself: the follower's reader needs no catalog pull for them."""
+    shared, _ = shared_engines
+
+    async def main() -> None:
+        root = tmp_path / "runs"
+        run_dir = root / "carried"
+        write_manifest(run_dir)
+        async with engine_running(settings_for(tmp_path / "a", root, **shared)) as a:
+            await eventually(lambda: a.leading, what="the first worker to lead")
+            async with engine_running(settings_for(tmp_path / "b", root, **shared)) as b:
+                await eventually(lambda: b.ensure_run("carried"), what="the follower to know the run")
+                async with b.hub.subscribe("carried") as sub:
+                    await sub.next_batch(10)  # the replay: from the catalog
+                    pulls: list[int] = []
+                    changes_since = b.catalog.changes_since
+                    monkeypatch.setattr(b.catalog, "changes_since",
+                                        lambda run_id, cursor, *args: pulls.append(cursor) or changes_since(run_id, cursor, *args))
+                    seen: list[int] = []
+                    for n in range(10):
+                        append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                        while len(seen) <= n:  # one line at a time: each commit's own broadcast carries it
+                            batch = await sub.next_batch(10)
+                            assert batch is not None and batch.run is not None, f"the reader stopped at {seen[-1:]}"
+                            seen.extend(i.seq for i in batch.instances)
+                        assert batch.run.stats.total == n + 1
+                    assert seen == list(range(1, 11)) and pulls == []
+    asyncio.run(main())
+
+
 def test_a_leader_that_dies_between_a_commit_and_its_broadcast_leaves_no_reader_behind(tmp_path: Path,
                                                                                       shared_engines) -> None:
     """A SIGKILLed leader can have committed rows it never announced (the broadcast goes out after the commit).

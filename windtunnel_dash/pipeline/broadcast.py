@@ -1,8 +1,12 @@
 """Leader → every other worker: "run R now has head H (generation G)", or "run R is gone" (docs/design.md §7).
 
-A worker that does not ingest learns of new rows here and wakes its hub without a snapshot, so its
-readers pull by cursor from the catalog, exactly as they do for any row they are behind on. Postgres
-catalog: `LISTEN/NOTIFY`; SQLite with Redis: Redis pub/sub; one process: nothing to say.
+A worker that does not ingest learns of new rows here. A message carries the run as committed and
+its newest rows, as many as fit in a NOTIFY payload (`PAYLOAD_BYTES`): the follower's hub serves its
+readers at the head from them, as the leader's does, without a catalog query per reader (issue 12:
+that query was most of a follower's extra latency). Readers further behind, and every reader after a
+message that could not carry them, pull by cursor from the catalog, exactly as they do for any row
+they are behind on. Postgres catalog: `LISTEN/NOTIFY`; SQLite with Redis: Redis pub/sub; one
+process: nothing to say.
 
 Sending never blocks the event loop: changes wait in a dict keyed by run (the newest per run wins, so
 a backlog's many commits coalesce into few messages) for a sender task that ships them in one round
@@ -19,8 +23,10 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..catalog.database import is_postgres, libpq_conninfo
+from ..catalog.rows import InstanceRow
 from ..settings import Settings
 from .conditions import Conditions
 from .leadership import RETRY_S, Leadership, PostgresLeadership, RedisLeadership, catalog_reachable, catalog_unreachable
@@ -28,12 +34,16 @@ from .leadership import RETRY_S, Leadership, PostgresLeadership, RedisLeadership
 log = logging.getLogger(__name__)
 
 CHANNEL = "windtunnel_runs"
+PAYLOAD_BYTES = 7900  # PostgreSQL refuses a NOTIFY payload of 8000 bytes or more
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(InstanceRow))
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     """What a follower's hub needs to wake its readers (generation: of the run's rows, 0 when not known).
 
+    `run`: the run row's values as committed (`Catalog.run_row_from_values`), and `rows`: its newest
+    instances, ending at `head`; with them the follower serves readers at the head without a query.
     `origin` names the sending worker's broadcast, so a worker skips its own messages (and only those: a
     leader hears a former leader's late commits too)."""
 
@@ -42,15 +52,37 @@ class Change:
     generation: int = 0
     gone: bool = False
     origin: str = ""
+    run: dict[str, Any] | None = None
+    rows: tuple[InstanceRow, ...] = ()
 
     def encode(self) -> str:
-        return json.dumps([self.run_id, self.head, self.generation, self.gone, self.origin])
+        """JSON under PAYLOAD_BYTES: the newest rows that fit; without run and rows if the run alone does not."""
+        base = [self.run_id, self.head, self.generation, self.gone, self.origin]
+        bare = json.dumps(base)
+        if self.run is None:
+            return bare
+        head = json.dumps([*base, self.run, []])[:-3]  # ..., run, [  (the rows go between the brackets)
+        budget = PAYLOAD_BYTES - len(head.encode()) - len("[]]")
+        if budget < 0:
+            return bare
+        rows: list[str] = []
+        for row in reversed(self.rows):
+            encoded = json.dumps([getattr(row, name) for name in _ROW_FIELDS])
+            budget -= len(encoded.encode()) + 2
+            if budget < 0:
+                break
+            rows.append(encoded)
+        return f"{head}[{', '.join(reversed(rows))}]]"
 
     @classmethod
     def decode(cls, payload: str | bytes) -> Change | None:
         try:
-            run_id, head, generation, gone, origin = json.loads(payload)
-            return cls(str(run_id), int(head), int(generation), bool(gone), str(origin))
+            run_id, head, generation, gone, origin, *snapshot = json.loads(payload)
+            change = cls(str(run_id), int(head), int(generation), bool(gone), str(origin))
+            if snapshot:
+                run, rows = snapshot
+                change = dataclasses.replace(change, run=dict(run), rows=tuple(InstanceRow(*row) for row in rows))
+            return change
         except (ValueError, TypeError):
             log.warning("ignoring a malformed broadcast: %r", payload[:200])
             return None

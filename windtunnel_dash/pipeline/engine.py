@@ -203,7 +203,7 @@ class Pipeline:
             self._known.add(run_id)
             self.hub.publish(run_id, result.head, run=run, fresh=result.fresh, generation=result.generation,
                              reset=result.reset)
-            self.broadcast.send(Change(run_id, result.head, result.generation))
+            self.broadcast.send(Change(run_id, result.head, result.generation, run=result.run, rows=result.fresh))
         if result.more:
             self.mark_dirty({run_id})
 
@@ -430,10 +430,14 @@ class Pipeline:
 
     def _on_broadcast(self, change: Change) -> None:
         """Another worker committed something (the leader, or a former leader's last commits): wake this
-        worker's readers, which pull it from the catalog."""
+        worker's readers, served from the rows the message carries or pulling from the catalog."""
         if change.gone:
             self._known.discard(change.run_id)
             self.hub.forget(change.run_id)
+        elif change.run is not None:
+            self._known.add(change.run_id)
+            self.hub.publish(change.run_id, change.head, run=self.catalog.run_row_from_values(change.run_id, change.run),
+                             fresh=change.rows, generation=change.generation)
         else:
             self._known.add(change.run_id)
             self.hub.publish(change.run_id, change.head)
