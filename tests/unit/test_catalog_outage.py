@@ -110,3 +110,19 @@ def test_rest_answers_503_with_a_clear_error_while_the_database_is_down(tmp_path
     error = ErrorBody.model_validate(answer.json()).error
     assert error.code == 503 and "catalog database cannot be reached" in error.message
     assert answer.headers["Retry-After"].isdigit()
+
+
+def test_the_stream_answers_503_and_closes_4503_while_the_database_is_down(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    port = local_services.free_port()  # nothing listens there: every query is refused
+    engine = Pipeline(settings_for(tmp_path, tmp_path / "runs", db_url=f"postgresql+psycopg://w@127.0.0.1:{port}/c"))
+    monkeypatch.setattr(engine_module, "_engine", engine)
+    try:
+        with TestClient(build_api()) as client, client.websocket_connect("/api/runs/run_a/stream") as ws:
+            message = ws.receive_json()
+            closed = ws.receive()
+    finally:
+        engine.close()
+    assert message["type"] == "error" and message["data"]["code"] == 503
+    assert "catalog database cannot be reached" in message["data"]["message"]
+    assert closed == {"type": "websocket.close", "code": 4503, "reason": ""}

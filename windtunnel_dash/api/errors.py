@@ -24,6 +24,7 @@ METHOD_NOT_ALLOWED = 405
 CONFLICT = 409
 SERVICE_UNAVAILABLE = 503
 RETRY_AFTER_S = 5
+DATABASE_AWAY = "The catalog database cannot be reached right now; "
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
@@ -62,8 +63,7 @@ async def _database_away(_: Request, exc: Exception) -> SafeJSONResponse:
     """An OperationalError is the database refusing, dropping or timing out a connection (or, for SQLite,
     a file locked or being rebuilt): it passes. Any other database error is a bug and stays a 500."""
     assert isinstance(exc, OperationalError)
-    answer = error_response(SERVICE_UNAVAILABLE, "The catalog database cannot be reached right now; "
-                                                 "try again shortly (the pages show the data as it was).")
+    answer = error_response(SERVICE_UNAVAILABLE, DATABASE_AWAY + "try again shortly (the pages show the data as it was).")
     answer.headers["Retry-After"] = str(RETRY_AFTER_S)
     return answer
 

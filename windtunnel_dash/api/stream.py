@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.exc import OperationalError
 from starlette.websockets import WebSocketDisconnect
 
 from windtunnel_dash.api.bounds import MAX_INT
-from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, NOT_FOUND
+from windtunnel_dash.api.errors import BAD_REQUEST, CONFLICT, DATABASE_AWAY, NOT_FOUND, SERVICE_UNAVAILABLE
 from windtunnel_dash.api.lookup import find_run
 from windtunnel_dash.api.wire import Wire, frame
 from windtunnel_dash.catalog.rows import InstanceRow, Stats
@@ -152,12 +153,19 @@ async def _first_of(*coros: Coroutine[Any, Any, None]) -> None:
 async def run_stream(ws: WebSocket, run_id: str) -> None:
     """`{run_id:path}` so ids with slashes reach this handler and get the 404 error, not a bare refusal."""
     await ws.accept()
-    engine = get_engine()
     try:
         wire = Wire(ws, batch=_flag(ws.query_params, "batch"))
     except ValueError as exc:
         await Wire(ws).close_with_error(BAD_REQUEST, str(exc))
         return
+    try:
+        await _serve(ws, wire, run_id)
+    except OperationalError:  # the catalog server went away: nothing was sent past what the client holds
+        await wire.close_with_error(SERVICE_UNAVAILABLE, DATABASE_AWAY + "reconnect shortly with since=<the last seq>.")
+
+
+async def _serve(ws: WebSocket, wire: Wire, run_id: str) -> None:
+    engine = get_engine()
     try:
         since, steps = _parse_query(ws.query_params)
     except ValueError as exc:
