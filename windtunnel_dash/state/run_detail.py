@@ -281,6 +281,7 @@ class RunDetailState(rx.State):
         cadence = DetailCadence(hub.min_interval, PAGE_SIZE, FAILURES_SHOWN, refresh_at=loop.time())
         pending: asyncio.Task[_Refresh] | None = None
         comparing: asyncio.Task[ComparisonUpdate | None] | None = None
+        uncompared: Batch | None = None  # the newest batch no comparison read has started for
         held = _Held()
         try:
             async with hub.subscribe(run_id, since=head) as sub:
@@ -317,8 +318,11 @@ class RunDetailState(rx.State):
                     chart = None if pending is not None else cadence.refresh_due(loop.time(), batch=batch is not None)
                     if chart is not None:
                         pending = asyncio.create_task(_refresh(run_id, view.q, (chart,)))
-                    if comparing is None and batch is not None and batch.run is not None:
-                        comparing = asyncio.create_task(read_comparison(self, run_id, batch))
+                    if batch is not None and batch.run is not None:
+                        uncompared = batch
+                    if comparing is None and uncompared is not None:
+                        comparing = asyncio.create_task(read_comparison(self, run_id, uncompared))
+                        uncompared = None
         finally:
             for task in (pending, comparing):
                 if task is not None:
