@@ -139,7 +139,7 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
                     await asyncio.sleep(0.005)
                 await eventually(lambda: len(seen) >= 30, what="the follower's reader live through the broadcast")
                 await asyncio.to_thread(lose_lock)
-                await eventually(lambda: b.leading, timeout=5, what="the other worker to take over within 5 s")
+                await eventually(lambda: b.leading, timeout=20, what="the other worker to take over")
                 for n in range(30, 60):
                     append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
                 await asyncio.wait_for(reader, 20)
@@ -187,7 +187,7 @@ def test_a_leader_that_dies_between_a_commit_and_its_broadcast_leaves_no_reader_
                                  what="the silent leader's commit")
                 await a_running.__aexit__(None, None, None)
                 a = None
-                await eventually(lambda: b.leading or c.leading, timeout=5, what="another worker to take over")
+                await eventually(lambda: b.leading or c.leading, timeout=20, what="another worker to take over")
                 await asyncio.wait_for(asyncio.gather(*tasks), 20)
                 assert all(seen == list(range(1, 61)) for seen in readers.values())
         finally:
