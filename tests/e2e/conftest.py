@@ -10,9 +10,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.app_server import ARTIFACTS, AppServer, launch_chromium, running_app
+
+# An assertion without a timeout of its own waits this long, not Playwright's 5 s: much of what it checks
+# arrives through a server round trip and a re-render, which a busy two-core machine can stretch past 5 s.
+# A wait that comes true early costs nothing; speed targets live in bench/.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
