@@ -4,9 +4,10 @@ from the catalog, and workers that do not ingest stay live through the broadcast
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from tests.unit.pipeline_support import (
 from windtunnel_dash.catalog.database import MetaTable, ensure_schema, make_engine
 from windtunnel_dash.pipeline.broadcast import Broadcast
 from windtunnel_dash.pipeline.conditions import Conditions
+from windtunnel_dash.pipeline.engine import Pipeline
 from windtunnel_dash.pipeline.leadership import REDIS_KEY, PostgresLeadership, RedisLeadership
 
 
@@ -109,6 +111,17 @@ def shared_engines(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[dict
             lambda: client.delete(REDIS_KEY))
 
 
+@contextlib.asynccontextmanager
+async def leader_and_follower(tmp_path: Path, run_dir: Path, shared: dict) -> AsyncIterator[tuple[Pipeline, Pipeline]]:
+    """Two workers on one catalog and runs root holding `run_dir`: the first leads, the second knows the run."""
+    write_manifest(run_dir)
+    async with engine_running(settings_for(tmp_path / "a", run_dir.parent, **shared)) as a:
+        await eventually(lambda: a.leading, what="the first worker to lead")
+        async with engine_running(settings_for(tmp_path / "b", run_dir.parent, **shared)) as b:
+            await eventually(lambda: b.ensure_run(run_dir.name), what="the follower to know the run")
+            yield a, b
+
+
 def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path: Path, shared_engines) -> None:
     """Two workers on one catalog: one ingests, the other's reader follows through the broadcast (NOTIFY or
     pub/sub); the leader loses its lock mid-run, the other takes over, and the reader still gets every
@@ -116,35 +129,30 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
     shared, lose_lock = shared_engines
 
     async def main() -> None:
-        root = tmp_path / "runs"
-        run_dir = root / "handover"
-        write_manifest(run_dir)
-        async with engine_running(settings_for(tmp_path / "a", root, **shared)) as a:
-            await eventually(lambda: a.leading, what="the first worker to lead")
-            async with engine_running(settings_for(tmp_path / "b", root, **shared)) as b:
-                await eventually(lambda: b.ensure_run("handover"), what="the follower to know the run")
-                assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
-                seen: list[int] = []
+        run_dir = tmp_path / "runs" / "handover"
+        async with leader_and_follower(tmp_path, run_dir, shared) as (a, b):
+            assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
+            seen: list[int] = []
 
-                async def read_on_b() -> None:
-                    async with b.hub.subscribe("handover") as sub:
-                        while len(seen) < 60:
-                            batch = await sub.next_batch(10)
-                            assert batch is not None, f"the follower's reader stopped at {seen[-1:]}"
-                            seen.extend(i.seq for i in batch.instances)
+            async def read_on_b() -> None:
+                async with b.hub.subscribe("handover") as sub:
+                    while len(seen) < 60:
+                        batch = await sub.next_batch(10)
+                        assert batch is not None, f"the follower's reader stopped at {seen[-1:]}"
+                        seen.extend(i.seq for i in batch.instances)
 
-                reader = asyncio.create_task(read_on_b())
-                for n in range(30):
-                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
-                    await asyncio.sleep(0.005)
-                await eventually(lambda: len(seen) >= 30, what="the follower's reader live through the broadcast")
-                await asyncio.to_thread(lose_lock)
-                await eventually(lambda: b.leading, timeout=20, what="the other worker to take over")
-                for n in range(30, 60):
-                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
-                await asyncio.wait_for(reader, 20)
-                assert seen == list(range(1, 61))
-                assert catalog_instances(b.catalog, "handover") == file_instances(run_dir)
+            reader = asyncio.create_task(read_on_b())
+            for n in range(30):
+                append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                await asyncio.sleep(0.005)
+            await eventually(lambda: len(seen) >= 30, what="the follower's reader live through the broadcast")
+            await asyncio.to_thread(lose_lock)
+            await eventually(lambda: b.leading, timeout=20, what="the other worker to take over")
+            for n in range(30, 60):
+                append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+            await asyncio.wait_for(reader, 20)
+            assert seen == list(range(1, 61))
+            assert catalog_instances(b.catalog, "handover") == file_instances(run_dir)
     asyncio.run(main())
 
 
@@ -154,28 +162,23 @@ def test_a_followers_readers_at_the_head_are_served_from_the_broadcast_without_a
     shared, _ = shared_engines
 
     async def main() -> None:
-        root = tmp_path / "runs"
-        run_dir = root / "carried"
-        write_manifest(run_dir)
-        async with engine_running(settings_for(tmp_path / "a", root, **shared)) as a:
-            await eventually(lambda: a.leading, what="the first worker to lead")
-            async with engine_running(settings_for(tmp_path / "b", root, **shared)) as b:
-                await eventually(lambda: b.ensure_run("carried"), what="the follower to know the run")
-                async with b.hub.subscribe("carried") as sub:
-                    await sub.next_batch(10)  # the replay: from the catalog
-                    pulls: list[int] = []
-                    changes_since = b.catalog.changes_since
-                    monkeypatch.setattr(b.catalog, "changes_since",
-                                        lambda run_id, cursor, *args: pulls.append(cursor) or changes_since(run_id, cursor, *args))
-                    seen: list[int] = []
-                    for n in range(10):
-                        append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
-                        while len(seen) <= n:  # one line at a time: each commit's own broadcast carries it
-                            batch = await sub.next_batch(10)
-                            assert batch is not None and batch.run is not None, f"the reader stopped at {seen[-1:]}"
-                            seen.extend(i.seq for i in batch.instances)
-                        assert batch.run.stats.total == n + 1
-                    assert seen == list(range(1, 11)) and pulls == []
+        run_dir = tmp_path / "runs" / "carried"
+        async with leader_and_follower(tmp_path, run_dir, shared) as (_, b):
+            async with b.hub.subscribe("carried") as sub:
+                await sub.next_batch(10)  # the replay: from the catalog
+                pulls: list[int] = []
+                changes_since = b.catalog.changes_since
+                monkeypatch.setattr(b.catalog, "changes_since",
+                                    lambda run_id, cursor, *args: pulls.append(cursor) or changes_since(run_id, cursor, *args))
+                seen: list[int] = []
+                for n in range(10):
+                    append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
+                    while len(seen) <= n:  # one line at a time: each commit's own broadcast carries it
+                        batch = await sub.next_batch(10)
+                        assert batch is not None and batch.run is not None, f"the reader stopped at {seen[-1:]}"
+                        seen.extend(i.seq for i in batch.instances)
+                    assert batch.run.stats.total == n + 1
+                assert seen == list(range(1, 11)) and pulls == []
     asyncio.run(main())
 
 
