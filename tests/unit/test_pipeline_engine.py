@@ -7,6 +7,7 @@ import contextlib
 import random
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.unit.pipeline_support import (
 )
 from windtunnel_dash.catalog import writes
 from windtunnel_dash.pipeline.engine import Pipeline
+from windtunnel_dash.pipeline.watcher import RunsWatcher
 
 # Every test here runs on SQLite and on Postgres (docs/design.md §7).
 pytestmark = pytest.mark.usefixtures("each_catalog")
@@ -111,6 +113,39 @@ def test_completion_race_ends_exact_every_time(tmp_path: Path) -> None:
         async with running_engine(tmp_path) as engine:
             for group in range(0, 200, 25):
                 await asyncio.gather(*(trial(engine, n) for n in range(group, group + 25)))
+    asyncio.run(main())
+
+
+def test_appends_made_before_the_watcher_is_in_place_are_read_once_it_is(tmp_path: Path, monkeypatch) -> None:
+    """The watcher's thread may start late (a loaded machine, a root of many runs): lines written to a known
+    run before its watch exists raise no event, and must be read once the watches are in place, however
+    many sweeps went by meanwhile."""
+    let_watch, sweeps = threading.Event(), []
+    real_loop, real_sweep = RunsWatcher._native_loop, Pipeline._sweep
+
+    def late_loop(self: RunsWatcher) -> None:
+        let_watch.wait(60)
+        real_loop(self)
+
+    async def counted_sweep(self: Pipeline) -> None:
+        sweeps.append(1)
+        await real_sweep(self)
+
+    monkeypatch.setattr(RunsWatcher, "_native_loop", late_loop)
+    monkeypatch.setattr(Pipeline, "_sweep", counted_sweep)
+
+    async def main() -> None:
+        async with running_engine(tmp_path) as engine:
+            try:
+                run_dir = engine.root / "early"
+                write_manifest(run_dir)
+                await eventually(lambda: _run(engine, "early"), what="the run found by a sweep")
+                seen = len(sweeps)
+                await eventually(lambda: len(sweeps) >= seen + 2, what="two more sweeps without a watcher")
+                append(run_dir / "instances.jsonl", b"".join(instance_line(n) for n in range(5)))
+            finally:
+                let_watch.set()  # (the engine's stop joins the watcher's thread)
+            await eventually(lambda: _total(engine, "early", 5), what="the lines written before the watch")
     asyncio.run(main())
 
 

@@ -411,13 +411,15 @@ class Pipeline:
         watcher.start()
         drain = asyncio.create_task(self._drain(), name="windtunnel-ingest")
         self.mark_dirty(await asyncio.to_thread(self._dirs_on_disk) | self._known)
-        sweeps = 0
+        caught_up = False
         try:
             while not drain.done():
                 await self._sweep()
                 await asyncio.sleep(self.sweep_s)
-                sweeps += 1
-                if sweeps == 1:  # appends made while the watch was being set up raised no event: poll once more
+                if not caught_up and watcher.watching.is_set():
+                    # Appends made before the first watches were in place raised no event: poll once more.
+                    # Not after a fixed time: the watcher's thread may start late, or take long over many runs.
+                    caught_up = True
                     self.mark_dirty(set(self._known))
             drain.result()  # the drain died: raise what killed it
         finally:

@@ -93,6 +93,8 @@ class RunsWatcher:
         self._stop = threading.Event()
         self._rescan = threading.Event()  # the set of runs may have changed: rescan, rebuild if it did
         self._polled_changed = threading.Event()
+        # Set once the first watches are in place: a write from then on raises an event (one before may not).
+        self.watching = threading.Event()
         self._kernel_cap: int | None = None  # paths that fit under the system's limit, once it was hit
         self._unavailable: str | None = None  # why inotify could not be used
         self._built_at = 0.0
@@ -137,6 +139,7 @@ class RunsWatcher:
                 if seen != identity or found != dirs or self._retry_due():
                     native = self._rebuild(native, present, found)
                     identity, dirs = seen, found
+                self.watching.set()
             if native is None:
                 self._rescan.wait(CHECK_MS / 1000)
                 continue
