@@ -64,8 +64,8 @@ def _complete(base_url: str, run_id: str, instances: int) -> bool:
     response = httpx.get(f"{base_url}/api/runs/{run_id}", timeout=10)
     if response.status_code != 200:
         return False
-    run = response.json()
-    return run["stats"]["total"] == instances and run["status"] in ("complete", "failing")
+    run = response.json()  # "failing" is a run still going (with failures): its steps may still be loading
+    return run["stats"]["total"] == instances and run["status"] == "complete"
 
 
 def _idle_again(pids: list[int], idle_rate: float) -> None:
