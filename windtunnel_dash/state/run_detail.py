@@ -56,10 +56,10 @@ from windtunnel_dash.state.detail_views import (
     timeline_points,
     view_links,
 )
+from windtunnel_dash.state.shared_reads import SharedReads
 
 if TYPE_CHECKING:
     from windtunnel_dash.state.compare import ComparisonUpdate
-from windtunnel_dash.state.shared_reads import SharedReads
 
 # The live summary is read out politely at most this often: never per batch.
 ANNOUNCE_EVERY_S = 5.0
