@@ -61,8 +61,8 @@ class Change:
         bare = json.dumps(base)
         if self.run is None:
             return bare
-        head = json.dumps([*base, self.run, []])[:-3]  # ..., run, [  (the rows go between the brackets)
-        budget = PAYLOAD_BYTES - len(head.encode()) - len("[]]")
+        prefix = json.dumps([*base, self.run, []])[:-3]  # ..., run,   (then the rows' list and the closing bracket)
+        budget = PAYLOAD_BYTES - len(prefix.encode()) - len("[]]")
         if budget < 0:
             return bare
         rows: list[str] = []
@@ -72,7 +72,7 @@ class Change:
             if budget < 0:
                 break
             rows.append(encoded)
-        return f"{head}[{', '.join(reversed(rows))}]]"
+        return f"{prefix}[{', '.join(reversed(rows))}]]"
 
     @classmethod
     def decode(cls, payload: str | bytes) -> Change | None:

@@ -436,13 +436,10 @@ class Pipeline:
         if change.gone:
             self._known.discard(change.run_id)
             self.hub.forget(change.run_id)
-        elif change.run is not None:
-            self._known.add(change.run_id)
-            self.hub.publish(change.run_id, change.head, run=self.catalog.run_row_from_values(change.run_id, change.run),
-                             fresh=change.rows, generation=change.generation)
-        else:
-            self._known.add(change.run_id)
-            self.hub.publish(change.run_id, change.head)
+            return
+        self._known.add(change.run_id)
+        run = None if change.run is None else self.catalog.run_row_from_values(change.run_id, change.run)
+        self.hub.publish(change.run_id, change.head, run=run, fresh=change.rows, generation=change.generation)
 
     async def _resync(self) -> None:
         """After (re)connecting to the broadcast: what was missed meanwhile is read from the catalog."""

@@ -274,7 +274,7 @@ class RunDetailState(rx.State):
         The baseline comparison is read the same way, after each batch, and goes out with the next
         delta: its read never holds a batch's rows back (issue 12: it cost 10 ms of append→DOM).
         """
-        from windtunnel_dash.state.compare import apply_comparison, read_comparison  # that substate imports this module
+        from windtunnel_dash.state.compare import read_comparison  # that substate imports this module
 
         hub = get_engine().hub
         loop = asyncio.get_running_loop()
@@ -312,9 +312,7 @@ class RunDetailState(rx.State):
                             cadence.rows_sent(now)
                     if refresh is not None or comparison is not None:
                         async with self:
-                            await apply_comparison(self, comparison)
-                            if refresh is not None:
-                                await self._apply_refresh(refresh)
+                            await self._apply_reads(refresh, comparison)
                     chart = None if pending is not None else cadence.refresh_due(loop.time(), batch=batch is not None)
                     if chart is not None:
                         pending = asyncio.create_task(_refresh(run_id, view.q, (chart,)))
@@ -343,16 +341,12 @@ class RunDetailState(rx.State):
         or paused) are counted for the "N new results" pill: `hits` when the batch comes, held
         rows when they would have entered.
         """
-        from windtunnel_dash.state.compare import apply_comparison  # that substate imports this module
-
         matching = failures = None
         if held:
             matching = [instance_view(run_id, r, flash=held.rows_flash) for r in held.hits]
             failures = [instance_view(run_id, r, flash=held.failures_flash) for r in held.failed]
         async with self:
-            await apply_comparison(self, comparison)
-            if refresh is not None:
-                await self._apply_refresh(refresh)
+            await self._apply_reads(refresh, comparison)
             live = await self.get_state(RunLiveState)
             if batch is not None:
                 if batch.run is None:  # the run's directory was removed
@@ -388,6 +382,14 @@ class RunDetailState(rx.State):
             final_duration=format_duration(run.duration_ms),
             unreadable_lines=run.unreadable_lines,
         )
+
+    async def _apply_reads(self, refresh: _Refresh | None, comparison: ComparisonUpdate | None) -> None:
+        """What the slow reads brought, when ready: with a batch's delta or in one of its own."""
+        from windtunnel_dash.state.compare import apply_comparison  # that substate imports this module
+
+        await apply_comparison(self, comparison)
+        if refresh is not None:
+            await self._apply_refresh(refresh)
 
     async def _apply_refresh(self, refresh: _Refresh) -> None:
         charts = await self.get_state(RunChartsState)
