@@ -124,6 +124,16 @@ async def engine_running(settings: Settings, sweep_s: float = 0.2) -> AsyncItera
         engine.close()
 
 
+async def read_seqs(engine: Pipeline, run_id: str, count: int, seen: list[int], wait_s: float) -> None:
+    """A reader of `run_id` on `engine`'s hub: each delivered instance's seq goes into `seen` until it holds
+    `count`; fails when `wait_s` pass without a delivery."""
+    async with engine.hub.subscribe(run_id) as sub:
+        while len(seen) < count:
+            batch = await sub.next_batch(wait_s)
+            assert batch is not None, f"the reader of {run_id} stopped at {seen[-1:]}"
+            seen.extend(i.seq for i in batch.instances)
+
+
 async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0,
                      what: str = "condition") -> None:
     """Poll `check` until it holds; fail with `what` after `timeout` seconds."""

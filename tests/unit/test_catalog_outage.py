@@ -17,6 +17,7 @@ from tests.unit.pipeline_support import (
     eventually,
     file_instances,
     instance_line,
+    read_seqs,
     settings_for,
     status_of,
     write_manifest,
@@ -37,16 +38,8 @@ def test_ingest_resumes_exactly_after_the_database_comes_back(tmp_path: Path) ->
             write_manifest(run_dir)
             async with engine_running(settings_for(tmp_path, root, db_url=db_url)) as engine:
                 seen: list[int] = []
-
-                async def read() -> None:
-                    async with engine.hub.subscribe("through_outage") as sub:
-                        while len(seen) < 80:
-                            batch = await sub.next_batch(30)
-                            assert batch is not None, f"the reader stopped at {seen[-1:]}"
-                            seen.extend(i.seq for i in batch.instances)
-
                 await eventually(lambda: engine.ensure_run("through_outage"), what="the run in the catalog")
-                reader = asyncio.create_task(read())
+                reader = asyncio.create_task(read_seqs(engine, "through_outage", 80, seen, 30))
                 append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) for n in range(40)))
                 await eventually(lambda: len(seen) == 40, what="the first 40 instances")
 

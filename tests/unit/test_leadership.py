@@ -23,6 +23,7 @@ from tests.unit.pipeline_support import (
     eventually,
     file_instances,
     instance_line,
+    read_seqs,
     settings_for,
     status_of,
     write_manifest,
@@ -133,15 +134,7 @@ def test_a_new_leader_resumes_from_the_catalog_and_followers_stay_live(tmp_path:
         async with leader_and_follower(tmp_path, run_dir, shared) as (a, b):
             assert not b.leading and b.ingesting() == [] and a.ingesting() == ["handover"]
             seen: list[int] = []
-
-            async def read_on_b() -> None:
-                async with b.hub.subscribe("handover") as sub:
-                    while len(seen) < 60:
-                        batch = await sub.next_batch(10)
-                        assert batch is not None, f"the follower's reader stopped at {seen[-1:]}"
-                        seen.extend(i.seq for i in batch.instances)
-
-            reader = asyncio.create_task(read_on_b())
+            reader = asyncio.create_task(read_seqs(b, "handover", 60, seen, 10))  # on the follower
             for n in range(30):
                 append(run_dir / "instances.jsonl", instance_line(n, status=status_of(n)))
                 await asyncio.sleep(0.005)
@@ -201,16 +194,8 @@ def test_a_leader_that_dies_between_a_commit_and_its_broadcast_leaves_no_reader_
                     engine_running(settings_for(tmp_path / "c", root, **shared)) as c:
                 await eventually(lambda: b.ensure_run("silent"), what="b to know the run")
                 await eventually(lambda: c.ensure_run("silent"), what="c to know the run")
-                readers = {b: [], c: []}
-
-                async def read(worker, seen: list[int]) -> None:
-                    async with worker.hub.subscribe("silent") as sub:
-                        while len(seen) < 60:
-                            batch = await sub.next_batch(30)
-                            assert batch is not None, f"a reader stopped at {seen[-1:]}"
-                            seen.extend(i.seq for i in batch.instances)
-
-                tasks = [asyncio.create_task(read(w, seen)) for w, seen in readers.items()]
+                readers: dict[Pipeline, list[int]] = {b: [], c: []}
+                tasks = [asyncio.create_task(read_seqs(w, "silent", 60, seen, 30)) for w, seen in readers.items()]
                 append(run_dir / "instances.jsonl", b"".join(instance_line(n, status=status_of(n)) for n in range(30)))
                 await eventually(lambda: all(len(s) == 30 for s in readers.values()), what="both readers live")
 
